@@ -1,0 +1,3 @@
+//! # shop-benches
+//!
+//! Criterion benchmarks of the checkout paths. Placeholder until its issue is taken.
