@@ -1,1 +1,30 @@
-//! placeholder
+//! # shop-store
+//!
+//! Adapters for the [`shop_core`] store traits, and the conformance suite every adapter
+//! passes.
+//!
+//! | module | backend | feature |
+//! |---|---|---|
+//! | [`memory`] | in-process, behind locks | always built |
+//! | `conformance` | the shared test suite | `conformance` |
+//!
+//! ```
+//! use std::sync::Arc;
+//! use shop_core::{ShopStore, StoreHealth};
+//! use shop_store::memory::MemoryStore;
+//!
+//! # tokio_test_block(async {
+//! let store: Arc<dyn ShopStore> = Arc::new(MemoryStore::new());
+//! store.ping().await.unwrap();
+//! # });
+//! # fn tokio_test_block(f: impl std::future::Future<Output = ()>) {
+//! #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+//! # }
+//! ```
+
+pub mod memory;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+pub use memory::MemoryStore;
