@@ -28,3 +28,8 @@ pub mod memory;
 pub mod conformance;
 
 pub use memory::MemoryStore;
+
+// The README's Rust examples run as doctests, so the front page cannot drift from the code.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
