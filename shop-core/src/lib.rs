@@ -53,7 +53,9 @@ pub use order::{
     PlaceOrder, PlaceOrderOutcome, RequestFingerprint,
 };
 pub use page::{Page, PageLimit};
-pub use review::{Rating, RatingSummary, Review, ReviewCursor, ReviewInput, ReviewQuery};
+pub use review::{
+    Rating, RatingSummary, Review, ReviewBody, ReviewCursor, ReviewInput, ReviewQuery, ReviewTitle,
+};
 pub use service::{
     CartService, CartView, CartViewLine, CheckoutConfig, CheckoutOutcome, CheckoutRequest,
     CheckoutService, OrderService, ReviewService,

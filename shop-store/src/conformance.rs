@@ -5,7 +5,8 @@
 //! is unreachable and skipping is allowed):
 //!
 //! ```ignore
-//! shop_store::conformance_tests!(async { Some(std::sync::Arc::new(MemoryStore::new()) as _) });
+//! async fn fresh() -> Option<Store> { Some(Arc::new(MemoryStore::new())) }
+//! shop_store::conformance_tests!(fresh());
 //! ```
 //!
 //! Adding a behaviour here and to [`conformance_tests!`](crate::conformance_tests) runs it on
@@ -31,6 +32,39 @@ use shop_core::{
 
 /// What every conformance function takes: a fresh store that implements every trait.
 pub type Store = Arc<dyn ShopStore>;
+
+/// A store for one test plus whatever must be torn down after it (a database to drop, …).
+/// The guard is dropped when the test ends, also when it panics.
+pub struct Harness {
+    /// The store under test.
+    pub store: Store,
+    _cleanup: Option<Box<dyn std::any::Any + Send>>,
+}
+
+impl Harness {
+    /// A store whose `guard` is dropped when the test is over.
+    pub fn with_cleanup(store: Store, guard: impl Send + 'static) -> Self {
+        Self {
+            store,
+            _cleanup: Some(Box::new(guard)),
+        }
+    }
+}
+
+impl From<Store> for Harness {
+    fn from(store: Store) -> Self {
+        Self {
+            store,
+            _cleanup: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Harness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Harness").finish_non_exhaustive()
+    }
+}
 
 // ---------------------------------------------------------------- fixtures
 
@@ -1549,9 +1583,10 @@ pub async fn refresh_token_concurrent_use_has_one_winner(store: Store) {
 
 /// Runs every conformance behaviour as its own `#[tokio::test]`.
 ///
-/// `$factory` is an expression evaluating to a future of `Option<Store>`: a fresh, empty store
-/// per test, or `None` to skip (the factory prints why). The calling crate needs `tokio` with
-/// the `macros` and `rt-multi-thread` features as a dev-dependency.
+/// `$factory` is an expression evaluating to a future of `Option<S>` where `S` is a
+/// [`Store`] or a [`Harness`]: a fresh, empty store per test, or `None` to skip (the factory
+/// prints why, and refuses to skip where skipping is not allowed). The calling crate needs
+/// `tokio` with the `macros` and `rt-multi-thread` features as a dev-dependency.
 #[macro_export]
 macro_rules! conformance_tests {
     ($factory:expr) => {
@@ -1612,9 +1647,10 @@ macro_rules! conformance_tests {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $name() {
-                let store: ::std::option::Option<$crate::conformance::Store> = $factory.await;
-                let Some(store) = store else { return };
-                $crate::conformance::$name(store).await;
+                let Some(harness) = $factory.await else { return };
+                let harness: $crate::conformance::Harness = harness.into();
+                $crate::conformance::$name(harness.store.clone()).await;
+                drop(harness);
             }
         )*
     };

@@ -6,6 +6,7 @@
 //! | module | backend | feature |
 //! |---|---|---|
 //! | [`memory`] | in-process, behind locks | always built |
+//! | `mysql` | MySQL 8 / MariaDB 10.11+ via sqlx | `mysql` |
 //! | `conformance` | the shared test suite | `conformance` |
 //!
 //! ```
@@ -22,11 +23,17 @@
 //! # }
 //! ```
 
+pub mod config;
 pub mod memory;
+mod rules;
+
+#[cfg(feature = "mysql")]
+pub mod mysql;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+pub use config::ConfigError;
 pub use memory::MemoryStore;
 
 // The README's Rust examples run as doctests, so the front page cannot drift from the code.

@@ -11,6 +11,8 @@ use async_trait::async_trait;
 use parking_lot::{Mutex, RwLock};
 use shop_core::catalog::{MAX_STOCK, ProductSortKey};
 use shop_core::time::now;
+
+use crate::rules::checked_stock;
 use shop_core::{
     Cart, CartCommand, CartStore, CatalogStore, CheckoutStore, Conflict, DomainEvent, Email, Error,
     IdempotencyKey, Order, OrderCursor, OrderId, OrderQuery, OrderStatus, OrderStore,
@@ -223,19 +225,6 @@ impl CatalogStore for MemoryStore {
             ProductCursor::after(query.sort, p)
         }))
     }
-}
-
-/// The stock after adding `delta`, or the error that refuses it.
-pub(crate) fn checked_stock(p: &Product, delta: i64) -> Result<u32> {
-    let new = i64::from(p.stock).saturating_add(delta);
-    if new < 0 {
-        return Err(Error::InsufficientStock {
-            product_id: p.id,
-            requested: u32::try_from(delta.unsigned_abs()).unwrap_or(u32::MAX),
-            available: p.stock,
-        });
-    }
-    shop_core::catalog::parse_stock(new).map_err(|e| Error::from(e.at("delta")))
 }
 
 #[async_trait]

@@ -1,0 +1,120 @@
+//! Mapping sqlx errors onto shop-core's backend-neutral kinds. SQL text never reaches callers:
+//! it stays in the error source, for logs.
+
+use shop_core::{Conflict, Error};
+use sqlx::mysql::MySqlDatabaseError;
+
+/// Failure inside a transaction: either the driver's (maybe retryable) or the domain's.
+#[derive(Debug)]
+pub(super) enum TxError {
+    Db(sqlx::Error),
+    Domain(Error),
+}
+
+pub(super) type TxResult<T> = Result<T, TxError>;
+
+impl TxError {
+    pub(super) fn into_domain(self) -> Error {
+        match self {
+            TxError::Db(e) => map(e),
+            TxError::Domain(e) => e,
+        }
+    }
+}
+
+impl From<TxError> for Error {
+    fn from(e: TxError) -> Self {
+        e.into_domain()
+    }
+}
+
+impl From<sqlx::Error> for TxError {
+    fn from(e: sqlx::Error) -> Self {
+        TxError::Db(e)
+    }
+}
+
+impl From<Error> for TxError {
+    fn from(e: Error) -> Self {
+        TxError::Domain(e)
+    }
+}
+
+impl From<Conflict> for TxError {
+    fn from(c: Conflict) -> Self {
+        TxError::Domain(c.into())
+    }
+}
+
+// Server error numbers (shared by MySQL and MariaDB unless noted).
+const DUPLICATE_KEY: u16 = 1062;
+const LOCK_WAIT_TIMEOUT: u16 = 1205;
+const DEADLOCK: u16 = 1213;
+const SERVER_SHUTDOWN: u16 = 1053;
+const TOO_MANY_CONNECTIONS: u16 = 1040;
+const QUERY_INTERRUPTED: u16 = 1317;
+const CONNECTION_KILLED: u16 = 1927; // MariaDB
+const SERVER_GONE: u16 = 2006;
+const LOST_CONNECTION: u16 = 2013;
+const READ_ONLY: u16 = 1290;
+
+fn number(e: &sqlx::Error) -> Option<u16> {
+    match e {
+        sqlx::Error::Database(db) => db
+            .try_downcast_ref::<MySqlDatabaseError>()
+            .map(MySqlDatabaseError::number),
+        _ => None,
+    }
+}
+
+/// Whether a whole transaction may simply be run again.
+pub(super) fn is_retryable(e: &sqlx::Error) -> bool {
+    matches!(number(e), Some(DEADLOCK | LOCK_WAIT_TIMEOUT))
+}
+
+/// Whether the error is a duplicate-key violation.
+pub(super) fn is_duplicate(e: &sqlx::Error) -> bool {
+    number(e) == Some(DUPLICATE_KEY)
+}
+
+/// Maps a driver error to the domain's kinds.
+pub(super) fn map(e: sqlx::Error) -> Error {
+    match number(&e) {
+        Some(DUPLICATE_KEY) => Error::Conflict(duplicate_kind(&e)),
+        Some(DEADLOCK | LOCK_WAIT_TIMEOUT) => Error::Conflict(Conflict::ConcurrentModification),
+        Some(
+            SERVER_SHUTDOWN | TOO_MANY_CONNECTIONS | QUERY_INTERRUPTED | CONNECTION_KILLED
+            | SERVER_GONE | LOST_CONNECTION | READ_ONLY,
+        ) => Error::unavailable(e),
+        Some(_) => Error::internal(e),
+        None => match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Protocol(_) => Error::unavailable(e),
+            other => Error::internal(other),
+        },
+    }
+}
+
+/// Which unique key a duplicate-key error names (the key name is in the server's message:
+/// `for key 'uq_…'` on MariaDB, `for key 'table.uq_…'` on MySQL 8).
+fn duplicate_kind(e: &sqlx::Error) -> Conflict {
+    let msg = match e {
+        sqlx::Error::Database(db) => db.message(),
+        _ => "",
+    };
+    if msg.contains("uq_products_sku") {
+        Conflict::SkuTaken
+    } else if msg.contains("uq_products_slug") {
+        Conflict::SlugTaken
+    } else if msg.contains("uq_users_email") {
+        Conflict::EmailTaken
+    } else if msg.contains("uq_reviews_product_author") {
+        Conflict::ReviewExists
+    } else {
+        Conflict::ConcurrentModification
+    }
+}
