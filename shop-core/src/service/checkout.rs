@@ -93,13 +93,28 @@ impl CheckoutService {
     /// - store errors.
     #[instrument(skip_all, fields(user_id = %request.user_id), err(level = "debug"))]
     pub async fn checkout(&self, request: &CheckoutRequest) -> Result<CheckoutOutcome> {
-        if let Some((order, fingerprint)) = self
-            .store
-            .find_order_by_idempotency_key(request.user_id, &request.idempotency_key)
-            .await?
-        {
+        if let Some((order, fingerprint)) = self.find(request).await? {
             return replay(order, &fingerprint, request);
         }
+        match self.place(request).await {
+            Ok(outcome) => Ok(outcome),
+            // A racing request with the same key may have won between our first look and now,
+            // emptying the cart or taking the last units: then this request is a replay of that
+            // one, whatever error the race showed us.
+            Err(e) => match self.find(request).await {
+                Ok(Some((order, fingerprint))) => replay(order, &fingerprint, request),
+                _ => Err(e),
+            },
+        }
+    }
+
+    async fn find(&self, request: &CheckoutRequest) -> Result<Option<(Order, RequestFingerprint)>> {
+        self.store
+            .find_order_by_idempotency_key(request.user_id, &request.idempotency_key)
+            .await
+    }
+
+    async fn place(&self, request: &CheckoutRequest) -> Result<CheckoutOutcome> {
         let cart = self
             .store
             .get_cart(request.user_id)
@@ -117,27 +132,14 @@ impl CheckoutService {
             fingerprint: request.fingerprint.clone(),
             low_stock_threshold: self.config.low_stock_threshold,
         };
-        match self.store.place_order(&place).await {
-            Ok(PlaceOrderOutcome::Placed(order)) => Ok(CheckoutOutcome {
+        match self.store.place_order(&place).await? {
+            PlaceOrderOutcome::Placed(order) => Ok(CheckoutOutcome {
                 order,
                 replayed: false,
             }),
-            Ok(PlaceOrderOutcome::Replayed { order, fingerprint }) => {
+            PlaceOrderOutcome::Replayed { order, fingerprint } => {
                 replay(order, &fingerprint, request)
             }
-            // A racing request with the same key may have won and cleared the cart: if so,
-            // this is a replay of it, not a conflict.
-            Err(Error::Conflict(Conflict::ConcurrentModification)) => {
-                match self
-                    .store
-                    .find_order_by_idempotency_key(request.user_id, &request.idempotency_key)
-                    .await?
-                {
-                    Some((order, fingerprint)) => replay(order, &fingerprint, request),
-                    None => Err(Conflict::ConcurrentModification.into()),
-                }
-            }
-            Err(e) => Err(e),
         }
     }
 
