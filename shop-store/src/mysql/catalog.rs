@@ -9,10 +9,10 @@ use sqlx::mysql::MySqlConnection;
 use sqlx::{MySql, QueryBuilder};
 use tracing::instrument;
 
-use super::MySqlStore;
 use super::error::{TxResult, map};
 use super::outbox::insert_events;
 use super::rows::{self, PRODUCT_COLUMNS};
+use super::{MySqlStore, push_keyset};
 use crate::rules::{checked_stock, like_contains};
 
 /// Reads one product, locking its row until the transaction ends.
@@ -203,46 +203,20 @@ impl CatalogStore for MySqlStore {
         if let Some(active) = q.active {
             qb.push(" AND active = ").push_bind(active);
         }
-        // Keyset condition, written as OR/AND (not a row comparison) so the composite index
-        // serves it on both MySQL and MariaDB.
         if let Some(c) = &q.after {
             let id = c.id.as_uuid();
             match (&c.key, q.sort) {
                 (ProductSortKey::Name(n), ProductSort::Name) => {
-                    qb.push(" AND (name > ")
-                        .push_bind(n.clone())
-                        .push(" OR (name = ")
-                        .push_bind(n.clone())
-                        .push(" AND id > ")
-                        .push_bind(id)
-                        .push("))");
+                    push_keyset(&mut qb, "name", ">", n.clone(), id);
                 }
                 (ProductSortKey::Price(m), ProductSort::PriceAsc) => {
-                    qb.push(" AND (price_minor > ")
-                        .push_bind(*m)
-                        .push(" OR (price_minor = ")
-                        .push_bind(*m)
-                        .push(" AND id > ")
-                        .push_bind(id)
-                        .push("))");
+                    push_keyset(&mut qb, "price_minor", ">", *m, id);
                 }
                 (ProductSortKey::Price(m), ProductSort::PriceDesc) => {
-                    qb.push(" AND (price_minor < ")
-                        .push_bind(*m)
-                        .push(" OR (price_minor = ")
-                        .push_bind(*m)
-                        .push(" AND id < ")
-                        .push_bind(id)
-                        .push("))");
+                    push_keyset(&mut qb, "price_minor", "<", *m, id);
                 }
                 (ProductSortKey::CreatedAt(t), ProductSort::Newest) => {
-                    qb.push(" AND (created_at < ")
-                        .push_bind(*t)
-                        .push(" OR (created_at = ")
-                        .push_bind(*t)
-                        .push(" AND id < ")
-                        .push_bind(id)
-                        .push("))");
+                    push_keyset(&mut qb, "created_at", "<", *t, id);
                 }
                 // A cursor of another sort is rejected when decoded; ignore it here.
                 _ => {}

@@ -37,6 +37,27 @@ use tracing::{debug, instrument};
 pub use config::MySqlConfig;
 use error::{TxError, TxResult};
 
+/// Appends ` AND (column OP value OR (column = value AND id OP id))`: "after this key" in a
+/// keyset page. Written as OR/AND, not a row comparison, so the `(column, id)` index serves it
+/// on MySQL and MariaDB alike. `op` is `">"` for ascending order, `"<"` for descending.
+fn push_keyset<'a, T>(
+    qb: &mut sqlx::QueryBuilder<'a, sqlx::MySql>,
+    column: &str,
+    op: &str,
+    value: T,
+    id: uuid::Uuid,
+) where
+    T: 'a + Clone + Send + sqlx::Encode<'a, sqlx::MySql> + sqlx::Type<sqlx::MySql>,
+{
+    qb.push(format_args!(" AND ({column} {op} "))
+        .push_bind(value.clone())
+        .push(format_args!(" OR ({column} = "))
+        .push_bind(value)
+        .push(format_args!(" AND id {op} "))
+        .push_bind(id)
+        .push("))");
+}
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/mysql");
 
 /// Every shop-core store trait on MySQL 8 or MariaDB 10.11+.

@@ -11,11 +11,11 @@ use sqlx::mysql::MySqlConnection;
 use sqlx::{MySql, QueryBuilder, Row};
 use tracing::instrument;
 
-use super::MySqlStore;
 use super::cart::clear_cart;
 use super::error::{TxResult, is_duplicate, map};
 use super::outbox::insert_events;
 use super::rows::{self, LINE_COLUMNS, ORDER_COLUMNS, PRODUCT_COLUMNS, text};
+use super::{MySqlStore, push_keyset};
 
 /// Fills in the lines of `orders` with one query.
 async fn attach_lines(conn: &mut MySqlConnection, orders: &mut [Order]) -> TxResult<()> {
@@ -293,13 +293,7 @@ impl OrderStore for MySqlStore {
             qb.push(" AND status = ").push_bind(s.as_str());
         }
         if let Some(c) = &q.after {
-            qb.push(" AND (created_at < ")
-                .push_bind(c.created_at)
-                .push(" OR (created_at = ")
-                .push_bind(c.created_at)
-                .push(" AND id < ")
-                .push_bind(c.id.as_uuid())
-                .push("))");
+            push_keyset(&mut qb, "created_at", "<", c.created_at, c.id.as_uuid());
         }
         qb.push(" ORDER BY created_at DESC, id DESC LIMIT ")
             .push_bind(q.limit.get() as u64 + 1);

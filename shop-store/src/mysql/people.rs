@@ -9,9 +9,9 @@ use shop_core::{
 };
 use sqlx::{MySql, QueryBuilder, Row};
 
-use super::MySqlStore;
 use super::error::{TxResult, map};
 use super::rows::{self, REVIEW_COLUMNS, TOKEN_COLUMNS, USER_COLUMNS};
+use super::{MySqlStore, push_keyset};
 
 impl MySqlStore {
     async fn update_user_once(&self, id: UserId, update: &UserUpdate) -> TxResult<User> {
@@ -112,13 +112,7 @@ impl ReviewStore for MySqlStore {
         ));
         qb.push_bind(q.product_id.as_uuid());
         if let Some(c) = &q.after {
-            qb.push(" AND (created_at < ")
-                .push_bind(c.created_at)
-                .push(" OR (created_at = ")
-                .push_bind(c.created_at)
-                .push(" AND id < ")
-                .push_bind(c.id.as_uuid())
-                .push("))");
+            push_keyset(&mut qb, "created_at", "<", c.created_at, c.id.as_uuid());
         }
         qb.push(" ORDER BY created_at DESC, id DESC LIMIT ")
             .push_bind(q.limit.get() as u64 + 1);
