@@ -7,6 +7,7 @@
 //! |---|---|---|
 //! | [`memory`] | in-process, behind locks | always built |
 //! | `mysql` | MySQL 8 / MariaDB 10.11+ via sqlx | `mysql` |
+//! | `mongodb` | MongoDB replica set via the official driver | `mongodb` |
 //! | `conformance` | the shared test suite | `conformance` |
 //!
 //! ```
@@ -27,6 +28,8 @@ pub mod config;
 pub mod memory;
 mod rules;
 
+#[cfg(feature = "mongodb")]
+pub mod mongodb;
 #[cfg(feature = "mysql")]
 pub mod mysql;
 

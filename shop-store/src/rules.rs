@@ -1,6 +1,22 @@
 //! Small rules every adapter applies the same way.
 
+use std::time::Duration;
+
 use shop_core::{Error, Product, Result};
+
+/// Backoff before retry `attempt` (1-based) of a transaction that lost a race:
+/// 5 ms · 2^attempt, capped at 200 ms, scaled by a random factor in [0.5, 1.5).
+#[cfg_attr(not(any(feature = "mysql", feature = "mongodb")), allow(dead_code))]
+pub(crate) fn backoff(attempt: u32) -> Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let base = (5u64 << attempt.min(6)).min(200);
+    // A fresh RandomState is randomly keyed: a cheap source of jitter without a rand crate.
+    let noise = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish()
+        % 1000;
+    Duration::from_micros(base * (500 + noise))
+}
 
 /// The stock after adding `delta`, or the error that refuses it: below zero is
 /// `InsufficientStock`, above the maximum a validation error on `delta`.
@@ -35,6 +51,15 @@ pub(crate) fn like_contains(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_bounded() {
+        for attempt in 1..20 {
+            let d = backoff(attempt);
+            assert!(d >= Duration::from_micros(5 * 500), "{d:?}");
+            assert!(d < Duration::from_millis(300), "{d:?}");
+        }
+    }
 
     #[test]
     fn like_patterns_escape_wildcards() {

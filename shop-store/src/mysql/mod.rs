@@ -34,6 +34,8 @@ use shop_core::{Error, Result, StoreHealth};
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
 use tracing::{debug, instrument};
 
+use crate::rules::backoff;
+
 pub use config::MySqlConfig;
 use error::{TxError, TxResult};
 
@@ -134,18 +136,6 @@ impl MySqlStore {
     }
 }
 
-/// 5 ms · 2^attempt, capped at 200 ms, scaled by a random factor in [0.5, 1.5).
-fn backoff(attempt: u32) -> Duration {
-    use std::hash::{BuildHasher, Hasher};
-    let base = (5u64 << attempt.min(6)).min(200);
-    // A fresh RandomState is randomly keyed: a cheap source of jitter without a rand crate.
-    let noise = std::collections::hash_map::RandomState::new()
-        .build_hasher()
-        .finish()
-        % 1000;
-    Duration::from_micros(base * (500 + noise))
-}
-
 #[async_trait]
 impl StoreHealth for MySqlStore {
     async fn ping(&self) -> Result<()> {
@@ -154,19 +144,5 @@ impl StoreHealth for MySqlStore {
             .await
             .map(drop)
             .map_err(error::map)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_and_is_bounded() {
-        for attempt in 1..20 {
-            let d = backoff(attempt);
-            assert!(d >= Duration::from_micros(5 * 500), "{d:?}");
-            assert!(d < Duration::from_millis(300), "{d:?}");
-        }
     }
 }
