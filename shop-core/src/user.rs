@@ -241,6 +241,29 @@ pub struct RefreshTokenRecord {
     pub revoked_at: Option<Timestamp>,
 }
 
+impl RefreshTokenRecord {
+    /// Whether the token may be exchanged at `now`: not revoked, not used, not expired.
+    #[must_use]
+    pub fn is_usable_at(&self, now: Timestamp) -> bool {
+        self.revoked_at.is_none() && self.used_at.is_none() && self.expires_at > now
+    }
+
+    /// Why an unusable token is refused, in order of precedence: revoked, then already used
+    /// (a reuse, to be treated as theft), then expired. For a usable token, `Fresh`.
+    #[must_use]
+    pub fn refusal_at(self, now: Timestamp) -> RefreshTokenUse {
+        if self.revoked_at.is_some() {
+            RefreshTokenUse::Revoked(self)
+        } else if self.used_at.is_some() {
+            RefreshTokenUse::AlreadyUsed(self)
+        } else if self.expires_at <= now {
+            RefreshTokenUse::Expired(self)
+        } else {
+            RefreshTokenUse::Fresh(self)
+        }
+    }
+}
+
 /// What presenting a refresh token found. Only [`RefreshTokenUse::Fresh`] marks it used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefreshTokenUse {

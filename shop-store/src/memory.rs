@@ -533,16 +533,11 @@ impl RefreshTokenStore for MemoryStore {
         let Some(rec) = t.get_mut(hash) else {
             return Ok(RefreshTokenUse::Unknown);
         };
-        Ok(if rec.revoked_at.is_some() {
-            RefreshTokenUse::Revoked(rec.clone())
-        } else if rec.used_at.is_some() {
-            RefreshTokenUse::AlreadyUsed(rec.clone())
-        } else if rec.expires_at <= at {
-            RefreshTokenUse::Expired(rec.clone())
-        } else {
+        if rec.is_usable_at(at) {
             rec.used_at = Some(at);
-            RefreshTokenUse::Fresh(rec.clone())
-        })
+            return Ok(RefreshTokenUse::Fresh(rec.clone()));
+        }
+        Ok(rec.clone().refusal_at(at))
     }
 
     async fn revoke_token_family(&self, family_id: TokenFamilyId, at: Timestamp) -> Result<u64> {

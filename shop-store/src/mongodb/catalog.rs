@@ -1,7 +1,6 @@
 use ::mongodb::bson::{Bson, Document, doc};
 use ::mongodb::options::ReturnDocument;
 use async_trait::async_trait;
-use futures::TryStreamExt;
 use shop_core::catalog::ProductSortKey;
 use shop_core::time::now;
 use shop_core::{
@@ -77,21 +76,13 @@ impl CatalogStore for MongoStore {
     }
 
     async fn get_product(&self, product_id: ProductId) -> Result<Option<Product>> {
-        self.col("products")
-            .find_one(doc! { "_id": id(product_id.as_uuid()) })
-            .await
-            .map_err(map)?
-            .map(|d| docs::product(&d))
-            .transpose()
+        let filter = doc! { "_id": id(product_id.as_uuid()) };
+        self.find_one_as("products", filter, docs::product).await
     }
 
     async fn get_product_by_slug(&self, slug: &Slug) -> Result<Option<Product>> {
-        self.col("products")
-            .find_one(doc! { "slug": slug.as_str() })
-            .await
-            .map_err(map)?
-            .map(|d| docs::product(&d))
-            .transpose()
+        let filter = doc! { "slug": slug.as_str() };
+        self.find_one_as("products", filter, docs::product).await
     }
 
     async fn get_products(&self, ids: &[ProductId]) -> Result<Vec<Product>> {
@@ -99,15 +90,9 @@ impl CatalogStore for MongoStore {
             return Ok(Vec::new());
         }
         let keys: Vec<String> = ids.iter().map(|p| id(p.as_uuid())).collect();
-        let found: Vec<Document> = self
-            .col("products")
-            .find(doc! { "_id": { "$in": keys } })
+        let filter = doc! { "_id": { "$in": keys } };
+        self.find_as("products", filter, None, ids.len(), docs::product)
             .await
-            .map_err(map)?
-            .try_collect()
-            .await
-            .map_err(map)?;
-        found.iter().map(docs::product).collect()
     }
 
     #[instrument(skip_all, fields(product_id = %product_id))]
@@ -202,21 +187,15 @@ impl CatalogStore for MongoStore {
             ProductSort::PriceDesc => doc! { "price_minor": -1, "_id": -1 },
             ProductSort::Newest => doc! { "created_at": -1, "_id": -1 },
         };
-        let limit = i64::try_from(q.limit.get() + 1).map_err(Error::internal)?;
-        let found: Vec<Document> = self
-            .col("products")
-            .find(filter)
-            .sort(sort)
-            .limit(limit)
-            .await
-            .map_err(map)?
-            .try_collect()
-            .await
-            .map_err(map)?;
-        let items = found
-            .iter()
-            .map(docs::product)
-            .collect::<Result<Vec<_>>>()?;
+        let items = self
+            .find_as(
+                "products",
+                filter,
+                Some(sort),
+                q.limit.get() + 1,
+                docs::product,
+            )
+            .await?;
         Ok(Page::from_overfetch(items, q.limit, |p| {
             ProductCursor::after(q.sort, p)
         }))

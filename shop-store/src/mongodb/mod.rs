@@ -94,6 +94,7 @@ use ::mongodb::bson::{Document, doc};
 use ::mongodb::options::{ClientOptions, IndexOptions, ReturnDocument};
 use ::mongodb::{Client, Collection, Database, IndexModel};
 use async_trait::async_trait;
+use futures::TryStreamExt;
 use shop_core::{Error, Result, StoreHealth};
 use tracing::instrument;
 
@@ -232,6 +233,48 @@ impl MongoStore {
         self.db.collection(name)
     }
 
+    /// One document of `collection` matching `filter`, converted.
+    async fn find_one_as<T>(
+        &self,
+        collection: &str,
+        filter: Document,
+        convert: fn(&Document) -> Result<T>,
+    ) -> Result<Option<T>> {
+        self.col(collection)
+            .find_one(filter)
+            .await
+            .map_err(map)?
+            .map(|d| convert(&d))
+            .transpose()
+    }
+
+    /// Up to `limit` documents of `collection` matching `filter` in `sort` order, converted.
+    async fn find_as<T>(
+        &self,
+        collection: &str,
+        filter: Document,
+        sort: Option<Document>,
+        limit: usize,
+        convert: fn(&Document) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        let limit = i64::try_from(limit).map_err(Error::internal)?;
+        let found: Vec<Document> = self
+            .col(collection)
+            .find(filter)
+            .with_options(
+                ::mongodb::options::FindOptions::builder()
+                    .sort(sort)
+                    .limit(Some(limit))
+                    .build(),
+            )
+            .await
+            .map_err(map)?
+            .try_collect()
+            .await
+            .map_err(map)?;
+        found.iter().map(convert).collect()
+    }
+
     /// Reserves `n` consecutive outbox positions; returns the first. Done outside any
     /// transaction so appends never conflict on the counter (positions of an aborted
     /// transaction are simply skipped).
@@ -248,6 +291,22 @@ impl MongoStore {
         let last = docs::int(&counter, "seq", "outbox counter")?;
         u64::try_from(last - n + 1).map_err(Error::internal)
     }
+}
+
+/// Adds "created before (`at`, `last_id`)" to `filter`: the next page of a newest-first list.
+fn newest_after(filter: &mut Document, at: shop_core::Timestamp, last_id: uuid::Uuid) {
+    filter.insert(
+        "$or",
+        vec![
+            doc! { "created_at": { "$lt": docs::date(at) } },
+            doc! { "created_at": docs::date(at), "_id": { "$lt": docs::id(last_id) } },
+        ],
+    );
+}
+
+/// Newest first, ties by ID.
+fn newest_first() -> Option<Document> {
+    Some(doc! { "created_at": -1, "_id": -1 })
 }
 
 #[async_trait]

@@ -4,7 +4,6 @@ use ::mongodb::bson::{Document, doc};
 use ::mongodb::options::ReturnDocument;
 use ::mongodb::{ClientSession, Collection};
 use async_trait::async_trait;
-use futures::TryStreamExt;
 use shop_core::catalog::MAX_STOCK;
 use shop_core::time::now;
 use shop_core::{
@@ -14,10 +13,10 @@ use shop_core::{
 };
 use tracing::instrument;
 
-use super::MongoStore;
 use super::docs::{self, date, id, text};
 use super::error::{carry, is_duplicate, map};
 use super::outbox::insert_events;
+use super::{MongoStore, newest_after, newest_first};
 
 fn key_id(user_id: UserId, key: &IdempotencyKey) -> String {
     // Keys are visible ASCII without spaces, so ':' after a UUID is unambiguous.
@@ -75,12 +74,8 @@ async fn find_by_key(
 #[async_trait]
 impl OrderStore for MongoStore {
     async fn get_order(&self, order_id: OrderId) -> Result<Option<Order>> {
-        self.col("orders")
-            .find_one(doc! { "_id": id(order_id.as_uuid()) })
-            .await
-            .map_err(map)?
-            .map(|d| docs::order(&d))
-            .transpose()
+        let filter = doc! { "_id": id(order_id.as_uuid()) };
+        self.find_one_as("orders", filter, docs::order).await
     }
 
     async fn list_orders(&self, q: &OrderQuery) -> Result<Page<Order, OrderCursor>> {
@@ -92,26 +87,17 @@ impl OrderStore for MongoStore {
             filter.insert("status", s.as_str());
         }
         if let Some(c) = &q.after {
-            filter.insert(
-                "$or",
-                vec![
-                    doc! { "created_at": { "$lt": date(c.created_at) } },
-                    doc! { "created_at": date(c.created_at), "_id": { "$lt": id(c.id.as_uuid()) } },
-                ],
-            );
+            newest_after(&mut filter, c.created_at, c.id.as_uuid());
         }
-        let limit = i64::try_from(q.limit.get() + 1).map_err(Error::internal)?;
-        let found: Vec<Document> = self
-            .col("orders")
-            .find(filter)
-            .sort(doc! { "created_at": -1, "_id": -1 })
-            .limit(limit)
-            .await
-            .map_err(map)?
-            .try_collect()
-            .await
-            .map_err(map)?;
-        let items = found.iter().map(docs::order).collect::<Result<Vec<_>>>()?;
+        let items = self
+            .find_as(
+                "orders",
+                filter,
+                newest_first(),
+                q.limit.get() + 1,
+                docs::order,
+            )
+            .await?;
         Ok(Page::from_overfetch(items, q.limit, OrderCursor::after))
     }
 

@@ -11,9 +11,9 @@ use shop_core::{
     TokenFamilyId, TokenHash, User, UserId, UserStore, UserUpdate,
 };
 
-use super::MongoStore;
 use super::docs::{self, date, id};
 use super::error::map;
+use super::{MongoStore, newest_after, newest_first};
 
 #[async_trait]
 impl UserStore for MongoStore {
@@ -26,21 +26,13 @@ impl UserStore for MongoStore {
     }
 
     async fn get_user(&self, user_id: UserId) -> Result<Option<User>> {
-        self.col("users")
-            .find_one(doc! { "_id": id(user_id.as_uuid()) })
-            .await
-            .map_err(map)?
-            .map(|d| docs::user(&d))
-            .transpose()
+        let filter = doc! { "_id": id(user_id.as_uuid()) };
+        self.find_one_as("users", filter, docs::user).await
     }
 
     async fn find_user_by_email(&self, email: &Email) -> Result<Option<User>> {
-        self.col("users")
-            .find_one(doc! { "email": email.as_str() })
-            .await
-            .map_err(map)?
-            .map(|d| docs::user(&d))
-            .transpose()
+        let filter = doc! { "email": email.as_str() };
+        self.find_one_as("users", filter, docs::user).await
     }
 
     async fn update_user(&self, user_id: UserId, update: &UserUpdate) -> Result<User> {
@@ -78,26 +70,17 @@ impl ReviewStore for MongoStore {
     async fn list_reviews(&self, q: &ReviewQuery) -> Result<Page<Review, ReviewCursor>> {
         let mut filter = doc! { "product_id": id(q.product_id.as_uuid()) };
         if let Some(c) = &q.after {
-            filter.insert(
-                "$or",
-                vec![
-                    doc! { "created_at": { "$lt": date(c.created_at) } },
-                    doc! { "created_at": date(c.created_at), "_id": { "$lt": id(c.id.as_uuid()) } },
-                ],
-            );
+            newest_after(&mut filter, c.created_at, c.id.as_uuid());
         }
-        let limit = i64::try_from(q.limit.get() + 1).map_err(Error::internal)?;
-        let found: Vec<Document> = self
-            .col("reviews")
-            .find(filter)
-            .sort(doc! { "created_at": -1, "_id": -1 })
-            .limit(limit)
-            .await
-            .map_err(map)?
-            .try_collect()
-            .await
-            .map_err(map)?;
-        let items = found.iter().map(docs::review).collect::<Result<Vec<_>>>()?;
+        let items = self
+            .find_as(
+                "reviews",
+                filter,
+                newest_first(),
+                q.limit.get() + 1,
+                docs::review,
+            )
+            .await?;
         Ok(Page::from_overfetch(items, q.limit, ReviewCursor::after))
     }
 
@@ -160,14 +143,7 @@ impl RefreshTokenStore for MongoStore {
         let Some(d) = tokens.find_one(doc! { "_id": &key }).await.map_err(map)? else {
             return Ok(RefreshTokenUse::Unknown);
         };
-        let rec = docs::token(&d)?;
-        Ok(if rec.revoked_at.is_some() {
-            RefreshTokenUse::Revoked(rec)
-        } else if rec.used_at.is_some() {
-            RefreshTokenUse::AlreadyUsed(rec)
-        } else {
-            RefreshTokenUse::Expired(rec)
-        })
+        Ok(docs::token(&d)?.refusal_at(at))
     }
 
     async fn revoke_token_family(&self, family_id: TokenFamilyId, at: Timestamp) -> Result<u64> {

@@ -191,12 +191,9 @@ impl RefreshTokenStore for MySqlStore {
         let rec = rows::refresh_token(&row).map_err(Error::from)?;
         Ok(if won {
             RefreshTokenUse::Fresh(rec)
-        } else if rec.revoked_at.is_some() {
-            RefreshTokenUse::Revoked(rec)
-        } else if rec.used_at.is_some() {
-            RefreshTokenUse::AlreadyUsed(rec)
         } else {
-            RefreshTokenUse::Expired(rec)
+            // Lost the update: the row says why (a race that used it in between reads as used).
+            rec.refusal_at(at)
         })
     }
 
