@@ -5,11 +5,12 @@
 //!
 //! ```text
 //! cargo run --release -p shop-store --all-features --example checkout_rate -- mysql [TASKS] [PER_TASK]
+//! cargo run --release -p shop-store --all-features --example checkout_rate -- mongodb
 //! cargo run --release -p shop-store --all-features --example checkout_rate -- memory
 //! ```
 //!
-//! MySQL: `MYSQL_URL` (default `mysql://root@127.0.0.1:3306/test`); a scratch database is
-//! created and dropped.
+//! MySQL: `MYSQL_URL` (default `mysql://root@127.0.0.1:3306/test`). MongoDB: `MONGODB_URI`
+//! (a replica set or a SecantusDB server). A scratch database is created and dropped.
 
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::cast_precision_loss)]
 
@@ -118,7 +119,9 @@ async fn open(backend: &str) -> (Arc<dyn CommerceStore>, Cleanup) {
         "memory" => (Arc::new(shop_store::MemoryStore::new()), Box::pin(async {})),
         #[cfg(feature = "mysql")]
         "mysql" => mysql::open().await,
-        other => panic!("unknown or not compiled-in backend {other:?} (memory, mysql)"),
+        #[cfg(feature = "mongodb")]
+        "mongodb" => mongo::open().await,
+        other => panic!("unknown or not compiled-in backend {other:?} (memory, mysql, mongodb)"),
     }
 }
 
@@ -152,6 +155,27 @@ mod mysql {
                 .await
                 .unwrap();
         });
+        (Arc::new(store), cleanup)
+    }
+}
+
+#[cfg(feature = "mongodb")]
+mod mongo {
+    use super::*;
+    use shop_store::config::Secret;
+    use shop_store::mongodb::{MongoConfig, MongoStore};
+
+    pub(super) async fn open() -> (Arc<dyn CommerceStore>, Cleanup) {
+        let uri = std::env::var("MONGODB_URI").expect("set MONGODB_URI");
+        let config = MongoConfig {
+            uri: Secret::new(uri),
+            database: format!("shop_bench_{}", UserId::generate().as_uuid().simple()),
+            ..MongoConfig::default()
+        };
+        let store = MongoStore::connect(&config).await.unwrap();
+        store.ensure_indexes().await.unwrap();
+        let dropper = store.clone();
+        let cleanup = Box::pin(async move { dropper.drop_database().await.unwrap() });
         (Arc::new(store), cleanup)
     }
 }

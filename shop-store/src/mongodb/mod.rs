@@ -56,7 +56,7 @@ macro_rules! in_transaction {
                     // The server may have aborted it already; a failed abort changes nothing.
                     let _ = session.abort_transaction().await;
                     if e.contains_label(TRANSIENT_TRANSACTION_ERROR) && in_time {
-                        ::tokio::time::sleep($crate::rules::backoff(attempt)).await;
+                        ::tokio::time::sleep($crate::rules::full_jitter_backoff(attempt)).await;
                         continue 'transaction;
                     }
                     break Err($crate::mongodb::error::map(e));
@@ -71,7 +71,7 @@ macro_rules! in_transaction {
                             if e.contains_label(TRANSIENT_TRANSACTION_ERROR)
                                 && started.elapsed() < $crate::mongodb::MAX_TRANSACTION_TIME =>
                         {
-                            ::tokio::time::sleep($crate::rules::backoff(attempt)).await;
+                            ::tokio::time::sleep($crate::rules::full_jitter_backoff(attempt)).await;
                             continue 'transaction;
                         }
                         Err(e) => break 'transaction Err($crate::mongodb::error::map(e)),
