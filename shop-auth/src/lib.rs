@@ -1,5 +1,14 @@
 //! # shop-auth
 //!
-//! Password hashing, JWT access and refresh tokens, Tower auth layers (not yet implemented).
-//!
-//! This crate is a placeholder in the workspace layout; its issue has not been taken yet.
+//! Authentication for the shop crates: Argon2id [`password`]s, JWT access tokens with a
+//! rotating key set ([`jwt`]), rotating refresh tokens with reuse detection and the
+//! [`AuthService`] that ties them to a [`UserStore`](shop_core::UserStore), login
+//! [`throttle`]s, and Tower [`layer`]s that authenticate and authorize any `http` service.
+
+pub mod error;
+pub mod jwt;
+pub mod password;
+
+pub use error::AuthError;
+pub use jwt::{AccessTokens, Claims, KeySet, Principal, TokenPolicy};
+pub use password::{PasswordParams, Passwords, Verification};
