@@ -7,8 +7,14 @@
 
 pub mod error;
 pub mod jwt;
+pub mod layer;
 pub mod password;
+pub mod service;
+pub mod throttle;
 
 pub use error::AuthError;
 pub use jwt::{AccessTokens, Claims, KeySet, Principal, TokenPolicy};
+pub use layer::{AuthLayer, require_role};
 pub use password::{PasswordParams, Passwords, Verification};
+pub use service::{AuthService, RegisterInput, Session, refresh_token_hash};
+pub use throttle::{LoginThrottle, MemoryThrottle};
