@@ -1,8 +1,8 @@
 //! Argon2id password hashing.
 //!
 //! Hashes are PHC strings (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`), so parameters travel with
-//! each hash and can be raised later: [`Verification::needs_rehash`] tells the caller to store a
-//! fresh hash at the next successful login. Hashing and verification are deliberately slow, so
+//! each hash and can be raised later: `Verification::Valid { needs_rehash }` tells the caller
+//! to store a fresh hash at the next successful login. Hashing and verification are deliberately slow, so
 //! the async functions run them on the blocking pool, where a burst of logins cannot stall the
 //! executor.
 
