@@ -1,5 +1,17 @@
 //! # shop-events
 //!
-//! Domain event publishers, RabbitMQ and the outbox relay (not yet implemented).
+//! Domain events leave the shop through the transactional outbox: stores append events in the
+//! same unit of work as the change that caused them, and an [`OutboxRelay`] later hands them
+//! to an [`EventPublisher`] and marks them published only once the publisher has confirmed
+//! them. Delivery is therefore at-least-once; consumers deduplicate by event ID.
 //!
-//! This crate is a placeholder in the workspace layout; its issue has not been taken yet.
+//! - [`InProcessBus`]: a broadcast publisher for a single process (the embedded default).
+//! - [`RelayMetrics`]: counters a metrics endpoint can read.
+
+pub mod bus;
+pub mod publisher;
+pub mod relay;
+
+pub use bus::InProcessBus;
+pub use publisher::{EventPublisher, PublishError};
+pub use relay::{OutboxRelay, RelayConfig, RelayMetrics};

@@ -1,0 +1,188 @@
+//! The outbox relay: claims unpublished events, publishes them, marks them published.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use shop_core::time::now;
+use shop_core::{OutboxClaim, OutboxStore};
+use tokio::sync::watch;
+use tracing::{debug, info, warn};
+
+use crate::publisher::EventPublisher;
+
+/// Relay settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelayConfig {
+    /// Names this relay's claims; give every running relay its own.
+    pub relay_id: String,
+    /// Most events per batch.
+    pub batch_size: usize,
+    /// How long a claim hides events from other relays; longer than a publish takes.
+    pub lease: Duration,
+    /// Sleep between polls when the outbox is empty.
+    pub poll_interval: Duration,
+    /// First retry delay after a failure; doubles up to `max_backoff`, with jitter.
+    pub min_backoff: Duration,
+    /// Longest retry delay.
+    pub max_backoff: Duration,
+}
+
+impl Default for RelayConfig {
+    fn default() -> Self {
+        Self {
+            relay_id: format!("relay-{}", shop_core::EventId::generate()),
+            batch_size: 100,
+            lease: Duration::from_secs(30),
+            poll_interval: Duration::from_millis(200),
+            min_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Counters of a relay, for a metrics endpoint.
+#[derive(Debug, Default)]
+pub struct RelayMetrics {
+    /// Events handed to the publisher.
+    pub published: AtomicU64,
+    /// Events the publisher confirmed (and the relay marked published).
+    pub confirmed: AtomicU64,
+    /// Batches that failed (store or publisher).
+    pub failed: AtomicU64,
+    /// Retries after a failure.
+    pub retried: AtomicU64,
+}
+
+/// Moves committed events from an [`OutboxStore`] to an [`EventPublisher`].
+///
+/// Guarantees: an event is marked published only after the publisher confirmed it, so a crash
+/// or outage at any point loses nothing (the event is claimed again once its lease ends, or at
+/// once by the same relay); events go out in outbox order within a relay. Several relays may
+/// run at once: claims keep them off each other's events in normal operation, so an event is
+/// published twice only when a relay stalls past its lease.
+pub struct OutboxRelay {
+    store: Arc<dyn OutboxStore>,
+    publisher: Arc<dyn EventPublisher>,
+    config: RelayConfig,
+    metrics: Arc<RelayMetrics>,
+}
+
+impl std::fmt::Debug for OutboxRelay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutboxRelay")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OutboxRelay {
+    /// A relay from `store` to `publisher`.
+    #[must_use]
+    pub fn new(
+        store: Arc<dyn OutboxStore>,
+        publisher: Arc<dyn EventPublisher>,
+        config: RelayConfig,
+    ) -> Self {
+        Self {
+            store,
+            publisher,
+            config,
+            metrics: Arc::new(RelayMetrics::default()),
+        }
+    }
+
+    /// The relay's counters.
+    #[must_use]
+    pub fn metrics(&self) -> Arc<RelayMetrics> {
+        self.metrics.clone()
+    }
+
+    /// Claims, publishes and marks one batch; returns how many events went out.
+    ///
+    /// # Errors
+    /// A description of the store or publisher failure; nothing of the batch is marked.
+    pub async fn run_once(&self) -> Result<usize, String> {
+        let at = now();
+        let lease = chrono::TimeDelta::from_std(self.config.lease).map_err(|e| e.to_string())?;
+        let batch = self
+            .store
+            .claim_events(&OutboxClaim {
+                claimant: self.config.relay_id.clone(),
+                limit: self.config.batch_size,
+                now: at,
+                lease_until: at + lease,
+            })
+            .await
+            .map_err(|e| format!("claiming: {e}"))?;
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        let events: Vec<_> = batch.iter().map(|r| r.event.clone()).collect();
+        self.metrics
+            .published
+            .fetch_add(events.len() as u64, Ordering::Relaxed);
+        self.publisher
+            .publish(&events)
+            .await
+            .map_err(|e| format!("publishing: {e}"))?;
+        let seqs: Vec<u64> = batch.iter().map(|r| r.seq).collect();
+        self.store
+            .mark_published(&seqs)
+            .await
+            .map_err(|e| format!("marking published: {e}"))?;
+        self.metrics
+            .confirmed
+            .fetch_add(seqs.len() as u64, Ordering::Relaxed);
+        Ok(seqs.len())
+    }
+
+    /// Runs until `shutdown` turns `true`: drains the outbox, sleeps when it is empty, backs
+    /// off (exponentially, with jitter) after failures. A batch in flight when shutdown is
+    /// asked for is finished (published and marked) first.
+    pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
+        info!(relay_id = %self.config.relay_id, "outbox relay started");
+        let mut failures: u32 = 0;
+        while !*shutdown.borrow() {
+            let pause = match self.run_once().await {
+                Ok(n) if n > 0 => {
+                    failures = 0;
+                    debug!(n, "relayed events");
+                    continue;
+                }
+                Ok(_) => {
+                    failures = 0;
+                    self.config.poll_interval
+                }
+                Err(e) => {
+                    failures = failures.saturating_add(1);
+                    self.metrics.failed.fetch_add(1, Ordering::Relaxed);
+                    self.metrics.retried.fetch_add(1, Ordering::Relaxed);
+                    let delay = self.backoff(failures);
+                    warn!(error = %e, ?delay, "outbox relay failed; retrying");
+                    delay
+                }
+            };
+            tokio::select! {
+                () = tokio::time::sleep(pause) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        info!(relay_id = %self.config.relay_id, "outbox relay stopped");
+    }
+
+    fn backoff(&self, failures: u32) -> Duration {
+        use std::hash::{BuildHasher, Hasher};
+        let exp = self
+            .config
+            .min_backoff
+            .saturating_mul(1 << failures.min(16).saturating_sub(1))
+            .min(self.config.max_backoff);
+        // Jitter in [0.5, 1.0): relays that failed together do not retry together.
+        let noise = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish()
+            % 500;
+        exp.mul_f64(0.5 + f64::from(u32::try_from(noise).unwrap_or(0)) / 1000.0)
+    }
+}

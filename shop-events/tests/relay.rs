@@ -1,0 +1,155 @@
+//! The relay against the memory outbox and in-process publishers.
+
+#![allow(clippy::unwrap_used)] // test code
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use parking_lot::Mutex;
+use shop_core::{DomainEvent, EventType, OutboxStore, UserId};
+use shop_events::{EventPublisher, InProcessBus, OutboxRelay, PublishError, RelayConfig};
+use shop_store::MemoryStore;
+
+fn events(n: usize) -> Vec<DomainEvent> {
+    (0..n)
+        .map(|i| {
+            DomainEvent::new(
+                EventType::UserRegistered,
+                UserId::generate().as_uuid(),
+                serde_json::json!({ "n": i }),
+            )
+        })
+        .collect()
+}
+
+fn fast() -> RelayConfig {
+    RelayConfig {
+        relay_id: "test".into(),
+        batch_size: 7,
+        poll_interval: Duration::from_millis(10),
+        min_backoff: Duration::from_millis(5),
+        max_backoff: Duration::from_millis(20),
+        ..RelayConfig::default()
+    }
+}
+
+/// Records what it is given; fails the first `fail_first` batches.
+#[derive(Default)]
+struct Recorder {
+    seen: Mutex<Vec<DomainEvent>>,
+    fail_first: AtomicUsize,
+}
+
+#[async_trait]
+impl EventPublisher for Recorder {
+    async fn publish(&self, events: &[DomainEvent]) -> Result<(), PublishError> {
+        if self.fail_first.load(Ordering::SeqCst) > 0 {
+            self.fail_first.fetch_sub(1, Ordering::SeqCst);
+            return Err(PublishError::Unavailable("down".into()));
+        }
+        self.seen.lock().extend_from_slice(events);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn relays_everything_in_order_and_marks_it() {
+    let store = Arc::new(MemoryStore::new());
+    let sent = events(20);
+    store.append_events(&sent).await.unwrap();
+    let publisher = Arc::new(Recorder::default());
+    let relay = OutboxRelay::new(store.clone(), publisher.clone(), fast());
+    let mut total = 0;
+    loop {
+        let n = relay.run_once().await.unwrap();
+        assert!(n <= 7);
+        if n == 0 {
+            break;
+        }
+        total += n;
+    }
+    assert_eq!(total, 20);
+    assert_eq!(*publisher.seen.lock(), sent);
+    assert_eq!(store.outbox_stats().await.unwrap().pending, 0);
+    let m = relay.metrics();
+    assert_eq!(m.confirmed.load(Ordering::Relaxed), 20);
+}
+
+#[tokio::test]
+async fn a_failed_batch_is_retried_and_nothing_is_lost() {
+    let store = Arc::new(MemoryStore::new());
+    let sent = events(10);
+    store.append_events(&sent).await.unwrap();
+    let publisher = Arc::new(Recorder::default());
+    publisher.fail_first.store(3, Ordering::SeqCst);
+    let relay = Arc::new(OutboxRelay::new(store.clone(), publisher.clone(), fast()));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn({
+        let relay = relay.clone();
+        async move { relay.run(stopped).await }
+    });
+    for _ in 0..200 {
+        if store.outbox_stats().await.unwrap().pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    stop.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(*publisher.seen.lock(), sent, "every event once, in order");
+    let m = relay.metrics();
+    assert_eq!(m.failed.load(Ordering::Relaxed), 3);
+    assert_eq!(m.confirmed.load(Ordering::Relaxed), 10);
+}
+
+#[tokio::test]
+async fn two_relays_do_not_publish_the_same_event() {
+    let store = Arc::new(MemoryStore::new());
+    store.append_events(&events(50)).await.unwrap();
+    let publisher = Arc::new(Recorder::default());
+    let a = OutboxRelay::new(
+        store.clone(),
+        publisher.clone(),
+        RelayConfig {
+            relay_id: "a".into(),
+            ..fast()
+        },
+    );
+    let b = OutboxRelay::new(
+        store.clone(),
+        publisher.clone(),
+        RelayConfig {
+            relay_id: "b".into(),
+            ..fast()
+        },
+    );
+    loop {
+        let (x, y) = tokio::join!(a.run_once(), b.run_once());
+        if x.unwrap() + y.unwrap() == 0 {
+            break;
+        }
+    }
+    let seen = publisher.seen.lock();
+    let mut ids: Vec<_> = seen.iter().map(|e| e.id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!((seen.len(), ids.len()), (50, 50));
+}
+
+#[tokio::test]
+async fn the_bus_delivers_to_subscribers() {
+    let bus = InProcessBus::new(16);
+    let mut rx = bus.subscribe();
+    let sent = events(3);
+    bus.publish(&sent).await.unwrap();
+    for e in &sent {
+        assert_eq!(&rx.recv().await.unwrap(), e);
+    }
+    // No subscribers is fine.
+    InProcessBus::default().publish(&sent).await.unwrap();
+}
