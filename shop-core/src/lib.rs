@@ -33,6 +33,7 @@ pub mod money;
 pub mod order;
 pub mod page;
 pub mod review;
+pub mod secret;
 pub mod service;
 pub mod store;
 pub mod time;

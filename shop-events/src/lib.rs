@@ -6,12 +6,19 @@
 //! them. Delivery is therefore at-least-once; consumers deduplicate by event ID.
 //!
 //! - [`InProcessBus`]: a broadcast publisher for a single process (the embedded default).
+//! - [`RabbitPublisher`]: a durable topic exchange, persistent messages, publisher confirms.
+//! - [`EventConsumer`]: a durable queue with prefetch, manual acks, retries, a dead-letter queue
+//!   and idempotent handling through [`ProcessedEvents`].
 //! - [`RelayMetrics`]: counters a metrics endpoint can read.
 
 pub mod bus;
+pub mod consumer;
 pub mod publisher;
+pub mod rabbit;
 pub mod relay;
 
 pub use bus::InProcessBus;
+pub use consumer::{ConsumerConfig, EventConsumer, MemoryProcessedEvents, ProcessedEvents};
 pub use publisher::{EventPublisher, PublishError};
+pub use rabbit::{RabbitConfig, RabbitPublisher};
 pub use relay::{OutboxRelay, RelayConfig, RelayMetrics};

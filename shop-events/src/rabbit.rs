@@ -1,0 +1,229 @@
+//! RabbitMQ: configuration and the publisher.
+//!
+//! Events go to a durable topic exchange (default `shop.events`) with the event type as the
+//! routing key (`order.placed`, …), as persistent JSON messages whose `message_id` is the event
+//! ID. The channel is in confirm mode: a batch is published back to back and then every
+//! confirm is awaited (pipelined, one round trip per batch, not per message). Messages are
+//! `mandatory`: one the broker cannot route to any queue comes back and fails the batch, so an
+//! event is never silently dropped for want of a binding.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use lapin::Confirmation;
+use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions};
+use lapin::types::FieldTable;
+use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
+use shop_core::DomainEvent;
+use shop_core::secret::{Secret, redact_url};
+use tokio::sync::Mutex;
+use tracing::{info, warn};
+
+use crate::publisher::{EventPublisher, PublishError};
+
+/// How to reach RabbitMQ. `Debug` never shows the password.
+///
+/// | variable | meaning | default |
+/// |---|---|---|
+/// | `RABBITMQ_URL` | AMQP URL | `amqp://guest:guest@127.0.0.1:5672/%2f` |
+/// | `RABBITMQ_EXCHANGE` | topic exchange for domain events | `shop.events` |
+#[derive(Clone)]
+pub struct RabbitConfig {
+    /// AMQP URL (may hold credentials).
+    pub url: Secret,
+    /// The durable topic exchange events are published to.
+    pub exchange: String,
+    /// How the connection shows in the broker's connection list.
+    pub connection_name: String,
+}
+
+impl Default for RabbitConfig {
+    fn default() -> Self {
+        Self {
+            url: Secret::new("amqp://guest:guest@127.0.0.1:5672/%2f"),
+            exchange: "shop.events".into(),
+            connection_name: "shop".into(),
+        }
+    }
+}
+
+impl RabbitConfig {
+    /// Reads the variables in the table above.
+    ///
+    /// # Errors
+    /// The name of a malformed variable and why.
+    pub fn from_env() -> Result<Self, (&'static str, String)> {
+        let mut c = Self::default();
+        if let Some(url) = std::env::var("RABBITMQ_URL").ok().filter(|v| !v.is_empty()) {
+            if !(url.starts_with("amqp://") || url.starts_with("amqps://")) {
+                return Err(("RABBITMQ_URL", "must start with amqp:// or amqps://".into()));
+            }
+            c.url = Secret::new(url);
+        }
+        if let Some(x) = std::env::var("RABBITMQ_EXCHANGE")
+            .ok()
+            .filter(|v| !v.is_empty())
+        {
+            c.exchange = x;
+        }
+        Ok(c)
+    }
+}
+
+impl fmt::Debug for RabbitConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RabbitConfig")
+            .field("url", &redact_url(self.url.expose()))
+            .field("exchange", &self.exchange)
+            .field("connection_name", &self.connection_name)
+            .finish()
+    }
+}
+
+/// Opens a connection named after the config.
+pub(crate) async fn connect(config: &RabbitConfig) -> Result<Connection, lapin::Error> {
+    let props = ConnectionProperties::default()
+        .with_connection_name(config.connection_name.as_str().into());
+    Connection::connect(config.url.expose(), props).await
+}
+
+/// Declares the durable topic exchange.
+pub(crate) async fn declare_exchange(
+    channel: &Channel,
+    exchange: &str,
+) -> Result<(), lapin::Error> {
+    channel
+        .exchange_declare(
+            exchange.into(),
+            ExchangeKind::Topic,
+            ExchangeDeclareOptions {
+                durable: true,
+                ..ExchangeDeclareOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+}
+
+/// Publishes to RabbitMQ with confirms; reconnects on the next batch after any failure.
+pub struct RabbitPublisher {
+    config: RabbitConfig,
+    state: Mutex<Option<(Connection, Channel)>>,
+}
+
+impl fmt::Debug for RabbitPublisher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RabbitPublisher")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+fn unavailable(e: &lapin::Error) -> PublishError {
+    PublishError::Unavailable(e.to_string())
+}
+
+impl RabbitPublisher {
+    /// A publisher; it connects on first use (and again after a failure).
+    #[must_use]
+    pub fn new(config: RabbitConfig) -> Self {
+        Self {
+            config,
+            state: Mutex::new(None),
+        }
+    }
+
+    async fn open(&self) -> Result<(Connection, Channel), lapin::Error> {
+        let conn = connect(&self.config).await?;
+        let channel = conn.create_channel().await?;
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await?;
+        declare_exchange(&channel, &self.config.exchange).await?;
+        info!(target = %redact_url(self.config.url.expose()), exchange = %self.config.exchange, "connected to RabbitMQ");
+        Ok((conn, channel))
+    }
+
+    async fn publish_on(
+        &self,
+        channel: &Channel,
+        events: &[DomainEvent],
+    ) -> Result<(), PublishError> {
+        let mut confirms = Vec::with_capacity(events.len());
+        for e in events {
+            let payload = serde_json::to_vec(e).map_err(|err| PublishError::Rejected {
+                event_id: e.id,
+                reason: err.to_string(),
+            })?;
+            let properties = BasicProperties::default()
+                .with_delivery_mode(2)
+                .with_content_type("application/json".into())
+                .with_message_id(e.id.to_string().as_str().into())
+                .with_type(e.event_type.as_str().into())
+                .with_timestamp(u64::try_from(e.occurred_at.timestamp()).unwrap_or(0));
+            let confirm = channel
+                .basic_publish(
+                    self.config.exchange.as_str().into(),
+                    e.event_type.as_str().into(),
+                    BasicPublishOptions {
+                        mandatory: true,
+                        ..BasicPublishOptions::default()
+                    },
+                    &payload,
+                    properties,
+                )
+                .await
+                .map_err(|err| unavailable(&err))?;
+            confirms.push((e.id, confirm));
+        }
+        // All sent; now wait for every confirm.
+        for (event_id, confirm) in confirms {
+            match confirm.await.map_err(|err| unavailable(&err))? {
+                Confirmation::Ack(None) => {}
+                Confirmation::Ack(Some(_)) => {
+                    return Err(PublishError::Rejected {
+                        event_id,
+                        reason: "unroutable: no queue is bound for this event type".into(),
+                    });
+                }
+                Confirmation::Nack(_) => {
+                    return Err(PublishError::Rejected {
+                        event_id,
+                        reason: "nacked by the broker".into(),
+                    });
+                }
+                Confirmation::NotRequested => {
+                    return Err(PublishError::Unavailable("confirms are not enabled".into()));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl EventPublisher for RabbitPublisher {
+    async fn publish(&self, events: &[DomainEvent]) -> Result<(), PublishError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        // One batch at a time: confirms are matched to this batch only.
+        let mut state = self.state.lock().await;
+        let stale = state
+            .as_ref()
+            .is_none_or(|(conn, ch)| !conn.status().connected() || !ch.status().connected());
+        if stale {
+            *state = None;
+            *state = Some(self.open().await.map_err(|e| unavailable(&e))?);
+        }
+        let Some((_, channel)) = state.as_ref() else {
+            return Err(PublishError::Unavailable("no channel".into()));
+        };
+        let result = self.publish_on(channel, events).await;
+        if let Err(PublishError::Unavailable(why)) = &result {
+            warn!(reason = %why, "RabbitMQ publish failed; reconnecting on the next batch");
+            *state = None;
+        }
+        result
+    }
+}
