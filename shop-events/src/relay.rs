@@ -98,6 +98,14 @@ impl OutboxRelay {
         self.metrics.clone()
     }
 
+    /// How far behind the outbox is: unpublished events and the oldest one's time.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn lag(&self) -> shop_core::Result<shop_core::OutboxStats> {
+        self.store.outbox_stats().await
+    }
+
     /// Claims, publishes and marks one batch; returns how many events went out.
     ///
     /// # Errors

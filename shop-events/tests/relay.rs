@@ -61,6 +61,9 @@ async fn relays_everything_in_order_and_marks_it() {
     store.append_events(&sent).await.unwrap();
     let publisher = Arc::new(Recorder::default());
     let relay = OutboxRelay::new(store.clone(), publisher.clone(), fast());
+    let lag = relay.lag().await.unwrap();
+    assert_eq!(lag.pending, 20);
+    assert_eq!(lag.oldest_pending_at, Some(sent[0].occurred_at));
     let mut total = 0;
     loop {
         let n = relay.run_once().await.unwrap();
@@ -72,7 +75,7 @@ async fn relays_everything_in_order_and_marks_it() {
     }
     assert_eq!(total, 20);
     assert_eq!(*publisher.seen.lock(), sent);
-    assert_eq!(store.outbox_stats().await.unwrap().pending, 0);
+    assert_eq!(relay.lag().await.unwrap().pending, 0);
     let m = relay.metrics();
     assert_eq!(m.confirmed.load(Ordering::Relaxed), 20);
 }
