@@ -25,11 +25,13 @@ impl ConfigError {
 }
 
 /// Reads an environment variable; empty counts as unset.
+#[cfg_attr(not(any(feature = "mysql", feature = "mongodb")), allow(dead_code))]
 pub(crate) fn var(name: &'static str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
 /// Reads and parses an environment variable, or returns `default` when it is unset.
+#[cfg_attr(not(any(feature = "mysql", feature = "mongodb")), allow(dead_code))]
 pub(crate) fn parsed<T: std::str::FromStr>(
     name: &'static str,
     default: T,
@@ -44,6 +46,7 @@ pub(crate) fn parsed<T: std::str::FromStr>(
 }
 
 /// Reads a whole number of seconds.
+#[cfg_attr(not(any(feature = "mysql", feature = "mongodb")), allow(dead_code))]
 pub(crate) fn seconds(name: &'static str, default: u64) -> Result<Duration, ConfigError> {
     parsed(name, default).map(Duration::from_secs)
 }
