@@ -1,0 +1,168 @@
+//! Every error the API returns is `application/problem+json` (RFC 9457) with a stable machine
+//! `code` and, for validation failures, one entry per bad field. Internal and storage errors
+//! say nothing internal: their details go to the log, keyed by the request.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use shop_core::{Error, FieldError};
+use tracing::error;
+
+/// An API error, rendered as a problem document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiError {
+    /// A URI naming the problem type (`about:blank`-style, stable per `code`).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short, human summary of the problem type.
+    pub title: String,
+    /// HTTP status.
+    #[serde(serialize_with = "status_code")]
+    pub status: StatusCode,
+    /// Human explanation of this occurrence (safe to show).
+    pub detail: String,
+    /// Stable machine-readable code, e.g. `validation_failed`, `insufficient_stock`.
+    pub code: String,
+    /// Per-field problems of a validation failure.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+fn status_code<S: serde::Serializer>(s: &StatusCode, ser: S) -> Result<S::Ok, S::Error> {
+    ser.serialize_u16(s.as_u16())
+}
+
+impl ApiError {
+    /// A problem with `status`, `code` and a detail message.
+    #[must_use]
+    pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
+        Self {
+            kind: format!("https://shop.example/problems/{code}"),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status,
+            detail: detail.into(),
+            code: code.to_owned(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// 404 for `what`.
+    #[must_use]
+    pub fn not_found(what: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
+    }
+
+    /// 400 for one bad parameter.
+    #[must_use]
+    pub fn bad_field(e: FieldError) -> Self {
+        let mut p = Self::new(StatusCode::BAD_REQUEST, "invalid_parameter", e.to_string());
+        p.errors.push(e);
+        p
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        match &e {
+            Error::Validation(v) => {
+                let mut p = Self::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), v.to_string());
+                p.errors = v.fields().to_vec();
+                p
+            }
+            Error::NotFound(what) => Self::not_found(what),
+            Error::Conflict(c) => Self::new(StatusCode::CONFLICT, c.code(), c.to_string()),
+            Error::InsufficientStock { .. } | Error::InvalidTransition { .. } => {
+                Self::new(StatusCode::CONFLICT, e.code(), e.to_string())
+            }
+            Error::Unavailable(_) => {
+                error!(error = ?e, "storage unavailable");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    e.code(),
+                    "the service is temporarily unavailable; retry later",
+                )
+            }
+            _ => {
+                error!(error = ?e, "internal error");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error",
+                )
+            }
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        let (status, code) = match &r {
+            JsonRejection::MissingJsonContentType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            JsonRejection::JsonDataError(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
+            JsonRejection::BytesRejection(_) => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
+            _ => (StatusCode::BAD_REQUEST, "malformed_json"),
+        };
+        Self::new(status, code, r.body_text())
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_query", r.body_text())
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(r: PathRejection) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_path", r.body_text())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status;
+        let mut res = (status, Json(self)).into_response();
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        res
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_say_nothing_internal() {
+        let p = ApiError::from(Error::internal("SELECT secret FROM users"));
+        assert_eq!(p.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!p.detail.contains("SELECT"));
+        let p = ApiError::from(Error::unavailable("connection refused to db:3306"));
+        assert_eq!(p.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(!p.detail.contains("3306"));
+    }
+
+    #[test]
+    fn problem_json_shape() {
+        let p = ApiError::from(Error::from(FieldError::new(
+            "rating",
+            "out_of_range",
+            "must be 1-5",
+        )));
+        let v = serde_json::to_value(&p).unwrap();
+        assert_eq!(v["status"], 422);
+        assert_eq!(v["code"], "validation_failed");
+        assert_eq!(v["errors"][0]["field"], "rating");
+        assert_eq!(v["type"], "https://shop.example/problems/validation_failed");
+    }
+}

@@ -1,0 +1,4 @@
+//! Route handlers, one module per area.
+
+pub(crate) mod catalog;
+pub(crate) mod ops;

@@ -1,0 +1,70 @@
+//! What handlers share, and how the HTTP layer is configured.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use shop_core::{CommerceStore, StoreHealth};
+
+/// The stores and services handlers use. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// Catalog, carts, orders and outbox (one backend; checkout spans them).
+    pub commerce: Arc<dyn CommerceStore>,
+    /// Everything `/ready` checks (the commerce store is always included).
+    pub readiness: Vec<(&'static str, Arc<dyn StoreHealth>)>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<_> = self.readiness.iter().map(|(n, _)| *n).collect();
+        f.debug_struct("AppState")
+            .field("readiness", &names)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// State over a commerce store; `/ready` pings it.
+    #[must_use]
+    pub fn new(commerce: Arc<dyn CommerceStore>) -> Self {
+        let health: Arc<dyn StoreHealth> = commerce.clone();
+        Self {
+            commerce,
+            readiness: vec![("commerce", health)],
+        }
+    }
+
+    /// Also checks `dependency` (another store, the broker) in `/ready`.
+    #[must_use]
+    pub fn with_readiness(mut self, name: &'static str, dependency: Arc<dyn StoreHealth>) -> Self {
+        self.readiness.push((name, dependency));
+        self
+    }
+}
+
+/// HTTP settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpConfig {
+    /// Prefix every route is served under, e.g. `/shop` behind a gateway; empty for none.
+    pub root_path: String,
+    /// Largest accepted request body.
+    pub body_limit: usize,
+    /// Longest a request may take before the server answers 503.
+    pub request_timeout: Duration,
+    /// Requests in flight; beyond it the server sheds load with an immediate 503.
+    pub concurrency_limit: usize,
+    /// Origins allowed by CORS; empty allows none.
+    pub cors_origins: Vec<String>,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            root_path: String::new(),
+            body_limit: 64 * 1024,
+            request_timeout: Duration::from_secs(10),
+            concurrency_limit: 1024,
+            cors_origins: Vec::new(),
+        }
+    }
+}

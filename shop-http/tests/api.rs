@@ -1,0 +1,242 @@
+//! The API in-process, through `tower::ServiceExt::oneshot`: ops routes, catalog reads, the
+//! problem+json error model and the middleware stack.
+
+#![allow(clippy::unwrap_used)] // test code
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use shop_auth::{AccessTokens, AuthLayer, KeySet, TokenPolicy};
+use shop_core::{
+    CatalogStore, Currency, Description, Money, NewProduct, Price, Product, ProductName, Role, Sku,
+    Slug, UserId,
+};
+use shop_http::{AppState, HttpConfig, router};
+use shop_store::MemoryStore;
+use tower::ServiceExt;
+
+async fn seeded(n: usize, inactive: usize) -> Arc<MemoryStore> {
+    let store = Arc::new(MemoryStore::new());
+    for i in 0..n + inactive {
+        let p = Product::create(NewProduct {
+            sku: Sku::parse(format!("SKU-{i}")).unwrap(),
+            slug: Slug::parse(format!("product-{i}")).unwrap(),
+            name: ProductName::parse(format!("Product {i}")).unwrap(),
+            description: Description::parse("").unwrap(),
+            image_url: None,
+            price: Price::new(Money::new(100 + i64::try_from(i).unwrap(), Currency::EUR)).unwrap(),
+            stock: 5,
+            active: i < n,
+        });
+        store.create_product(&p).await.unwrap();
+    }
+    store
+}
+
+fn app(store: Arc<MemoryStore>, config: &HttpConfig) -> axum::Router {
+    router(AppState::new(store), config)
+}
+
+async fn call(
+    app: axum::Router,
+    req: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, serde_json::Value) {
+    let res = app.oneshot(req).await.unwrap();
+    let (parts, body) = res.into_parts();
+    let bytes = body.collect().await.unwrap().to_bytes();
+    let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+    (parts.status, parts.headers, json)
+}
+
+fn get(uri: &str) -> Request<Body> {
+    Request::get(uri).body(Body::empty()).unwrap()
+}
+
+#[tokio::test]
+async fn health_and_ready_with_request_ids_and_security_headers() {
+    let app = app(seeded(0, 0).await, &HttpConfig::default());
+    let (status, headers, body) = call(app.clone(), get("/health")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "ok");
+    assert!(
+        headers.contains_key("x-request-id"),
+        "a request ID is generated"
+    );
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    let req = Request::get("/ready")
+        .header("x-request-id", "abc-123")
+        .body(Body::empty())
+        .unwrap();
+    let (status, headers, _) = call(app, req).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["x-request-id"], "abc-123", "and echoed when given");
+}
+
+#[tokio::test]
+async fn products_page_through_with_cursors() {
+    let app = app(seeded(25, 3).await, &HttpConfig::default());
+    let mut uri = "/api/products?sort=price_asc&limit=10".to_owned();
+    let mut prices = Vec::new();
+    loop {
+        let (status, _, body) = call(app.clone(), get(&uri)).await;
+        assert_eq!(status, StatusCode::OK);
+        for p in body["items"].as_array().unwrap() {
+            prices.push(p["price"]["minor"].as_i64().unwrap());
+        }
+        match body["next_cursor"].as_str() {
+            Some(c) => uri = format!("/api/products?sort=price_asc&limit=10&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(
+        prices,
+        (100..125).collect::<Vec<_>>(),
+        "active products only, in order"
+    );
+}
+
+#[tokio::test]
+async fn search_and_limits() {
+    let app = app(seeded(30, 0).await, &HttpConfig::default());
+    let (_, _, body) = call(app.clone(), get("/api/products?q=product%202&sort=name")).await;
+    let names: Vec<&str> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.first(), Some(&"Product 2"));
+    assert!(names.iter().all(|n| n.contains("Product 2")));
+    let (status, _, body) = call(app, get("/api/products?limit=100000")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body["items"].as_array().unwrap().len(),
+        30,
+        "limit capped, not refused"
+    );
+}
+
+#[tokio::test]
+async fn bad_parameters_are_400_problems() {
+    let app = app(seeded(1, 0).await, &HttpConfig::default());
+    for uri in [
+        "/api/products?sort=sideways",
+        "/api/products?limit=-1",
+        "/api/products?min_price=abc",
+        "/api/products?min_price=10&max_price=5",
+        "/api/products?cursor=not-a-cursor",
+        "/api/products?q=%00",
+    ] {
+        let (status, headers, body) = call(app.clone(), get(uri)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        assert_eq!(headers["content-type"], "application/problem+json", "{uri}");
+        assert!(
+            body["code"].is_string() && body["detail"].is_string(),
+            "{uri}: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn product_by_id_or_slug_and_404s() {
+    let store = seeded(1, 1).await;
+    let app = app(store.clone(), &HttpConfig::default());
+    let (_, _, page) = call(app.clone(), get("/api/products")).await;
+    let id = page["items"][0]["id"].as_str().unwrap().to_owned();
+    let (status, _, by_id) = call(app.clone(), get(&format!("/api/products/{id}"))).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, _, by_slug) = call(app.clone(), get("/api/products/product-0")).await;
+    assert_eq!(by_id, by_slug);
+    for uri in [
+        "/api/products/product-1".to_owned(), // inactive: hidden from the public
+        format!("/api/products/{}", UserId::generate()),
+        "/api/products/Not%20A%20Slug!".to_owned(),
+        "/api/nothing-here".to_owned(),
+    ] {
+        let (status, headers, body) = call(app.clone(), get(&uri)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
+        assert_eq!(headers["content-type"], "application/problem+json");
+        assert_eq!(body["code"], "not_found");
+    }
+}
+
+#[tokio::test]
+async fn admins_see_inactive_products() {
+    let store = seeded(1, 1).await;
+    let tokens = Arc::new(AccessTokens::new(
+        KeySet::hs256("k", b"test secret, thirty-two bytes long!").unwrap(),
+        TokenPolicy::default(),
+    ));
+    let app =
+        router(AppState::new(store), &HttpConfig::default()).layer(AuthLayer::new(tokens.clone()));
+    let (admin, _) = tokens
+        .issue(UserId::generate(), &BTreeSet::from([Role::Admin]))
+        .unwrap();
+    let (customer, _) = tokens
+        .issue(UserId::generate(), &BTreeSet::from([Role::Customer]))
+        .unwrap();
+    let as_ = |token: &str, uri: &str| {
+        Request::get(uri)
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (status, _, _) = call(app.clone(), as_(&admin, "/api/products/product-1")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = call(app.clone(), as_(&customer, "/api/products/product-1")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, _, body) = call(app.clone(), as_(&admin, "/api/products?active=false")).await;
+    assert_eq!(body["items"].as_array().unwrap().len(), 1);
+    let (_, _, body) = call(app, as_(&customer, "/api/products?active=false")).await;
+    assert!(
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["active"] == true)
+    );
+}
+
+#[tokio::test]
+async fn served_under_a_root_path() {
+    let config = HttpConfig {
+        root_path: "/shop".into(),
+        ..HttpConfig::default()
+    };
+    let app = app(seeded(1, 0).await, &config);
+    assert_eq!(
+        call(app.clone(), get("/shop/health")).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(app.clone(), get("/shop/api/products")).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(call(app, get("/health")).await.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn cors_allows_only_configured_origins() {
+    let config = HttpConfig {
+        cors_origins: vec!["https://shop.example".into()],
+        ..HttpConfig::default()
+    };
+    let app = app(seeded(0, 0).await, &config);
+    let req = |origin: &str| {
+        Request::get("/health")
+            .header("origin", origin)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (_, headers, _) = call(app.clone(), req("https://shop.example")).await;
+    assert_eq!(
+        headers["access-control-allow-origin"],
+        "https://shop.example"
+    );
+    let (_, headers, _) = call(app, req("https://evil.example")).await;
+    assert!(!headers.contains_key("access-control-allow-origin"));
+}
