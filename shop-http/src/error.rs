@@ -10,41 +10,59 @@ use serde::Serialize;
 use shop_core::{Error, FieldError};
 use tracing::error;
 
-/// An API error, rendered as a problem document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// An API error, rendered as a problem document. Only what varies is stored; `type` and
+/// `title` derive from `code` and `status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
-    /// A URI naming the problem type (`about:blank`-style, stable per `code`).
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// Short, human summary of the problem type.
-    pub title: String,
     /// HTTP status.
-    #[serde(serialize_with = "status_code")]
     pub status: StatusCode,
+    /// Stable machine-readable code, e.g. `validation_failed`, `insufficient_stock`.
+    pub code: &'static str,
     /// Human explanation of this occurrence (safe to show).
     pub detail: String,
-    /// Stable machine-readable code, e.g. `validation_failed`, `insufficient_stock`.
-    pub code: String,
     /// Per-field problems of a validation failure.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Seconds to wait before retrying (sent as `Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
-fn status_code<S: serde::Serializer>(s: &StatusCode, ser: S) -> Result<S::Ok, S::Error> {
-    ser.serialize_u16(s.as_u16())
+/// The wire form (RFC 9457).
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+    code: &'a str,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    errors: &'a [FieldError],
+}
+
+impl Serialize for ApiError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Problem {
+            kind: format!("https://shop.example/problems/{}", self.code),
+            title: self.status.canonical_reason().unwrap_or("Error"),
+            status: self.status.as_u16(),
+            detail: &self.detail,
+            code: self.code,
+            errors: &self.errors,
+        }
+        .serialize(s)
+    }
 }
 
 impl ApiError {
     /// A problem with `status`, `code` and a detail message.
     #[must_use]
-    pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
         Self {
-            kind: format!("https://shop.example/problems/{code}"),
-            title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status,
+            code,
             detail: detail.into(),
-            code: code.to_owned(),
             errors: Vec::new(),
+            retry_after: None,
         }
     }
 
@@ -100,6 +118,34 @@ impl From<Error> for ApiError {
     }
 }
 
+impl From<shop_auth::AuthError> for ApiError {
+    fn from(e: shop_auth::AuthError) -> Self {
+        use shop_auth::AuthError as A;
+        let unauthorized =
+            |code: &'static str| Self::new(StatusCode::UNAUTHORIZED, code, e.to_string());
+        match e {
+            A::InvalidCredentials => unauthorized("invalid_credentials"),
+            A::InvalidToken(_) => unauthorized("invalid_token"),
+            A::InvalidRefreshToken => unauthorized("invalid_refresh_token"),
+            A::RefreshTokenReused => unauthorized("refresh_token_reused"),
+            A::Throttled { retry_after } => {
+                let mut p = Self::new(StatusCode::TOO_MANY_REQUESTS, "throttled", e.to_string());
+                p.retry_after = Some(retry_after.as_secs().max(1));
+                p
+            }
+            A::Domain(inner) => inner.into(),
+            _ => {
+                error!(error = ?e, "auth failure");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error",
+                )
+            }
+        }
+    }
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
         let (status, code) = match &r {
@@ -129,7 +175,12 @@ impl From<PathRejection> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status;
+        let retry_after = self.retry_after;
         let mut res = (status, Json(self)).into_response();
+        if let Some(secs) = retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         res.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),

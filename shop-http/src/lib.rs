@@ -10,9 +10,9 @@
 //! gzip compression, CORS for configured origins, and security headers. Every error is
 //! `application/problem+json` ([`ApiError`]).
 //!
-//! Status of this crate: ops (`/health`, `/ready`) and catalog reads are served; the rest of the
-//! API (auth, profile, catalog writes, reviews, cart, checkout, orders, metrics, OpenAPI) is
-//! still to be added.
+//! Status of this crate: ops (`/health`, `/ready`), auth (`/api/auth/register|login|refresh|
+//! logout`) and catalog reads are served; the rest of the API (profile, catalog writes,
+//! reviews, cart, checkout, orders, metrics, OpenAPI) is still to be added.
 
 pub mod error;
 mod routes;
@@ -23,7 +23,8 @@ use std::time::Duration;
 use axum::Router;
 use axum::error_handling::HandleErrorLayer;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
-use axum::routing::get;
+use axum::routing::{get, post};
+use shop_auth::AuthLayer;
 use tower::ServiceBuilder;
 use tower::load_shed::error::Overloaded;
 use tower::timeout::error::Elapsed;
@@ -89,12 +90,25 @@ fn cors(origins: &[String]) -> CorsLayer {
 
 /// The whole API with its middleware, under `config.root_path`.
 pub fn router(state: AppState, config: &HttpConfig) -> Router {
+    let auth_layer = state
+        .auth
+        .as_ref()
+        .map(|a| AuthLayer::new(a.access_tokens().clone()));
     let api = Router::new()
         .route("/health", get(routes::ops::health))
         .route("/ready", get(routes::ops::ready))
+        .route("/api/auth/register", post(routes::auth::register))
+        .route("/api/auth/login", post(routes::auth::login))
+        .route("/api/auth/refresh", post(routes::auth::refresh))
+        .route("/api/auth/logout", post(routes::auth::logout))
         .route("/api/products", get(routes::catalog::list))
         .route("/api/products/{key}", get(routes::catalog::get))
         .with_state(state);
+    // Bearer tokens are verified once, for every route; handlers read the `Principal`.
+    let api = match auth_layer {
+        Some(layer) => api.layer(layer),
+        None => api,
+    };
     let root = config.root_path.trim_end_matches('/');
     let app = if root.is_empty() {
         api

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use shop_auth::AuthService;
 use shop_core::{CommerceStore, StoreHealth};
 
 /// The stores and services handlers use. Cheap to clone.
@@ -12,6 +13,9 @@ pub struct AppState {
     pub commerce: Arc<dyn CommerceStore>,
     /// Everything `/ready` checks (the commerce store is always included).
     pub readiness: Vec<(&'static str, Arc<dyn StoreHealth>)>,
+    /// Users and sessions; without it the `/api/auth` routes are not served and requests stay
+    /// anonymous.
+    pub auth: Option<Arc<AuthService>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -31,7 +35,15 @@ impl AppState {
         Self {
             commerce,
             readiness: vec![("commerce", health)],
+            auth: None,
         }
+    }
+
+    /// Serves the auth routes with `auth` and authenticates bearer tokens with its keys.
+    #[must_use]
+    pub fn with_auth(mut self, auth: AuthService) -> Self {
+        self.auth = Some(Arc::new(auth));
+        self
     }
 
     /// Also checks `dependency` (another store, the broker) in `/ready`.
