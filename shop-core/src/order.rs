@@ -1,6 +1,7 @@
 //! Orders: price snapshots, the status machine, queries, and the inputs of the atomic store
 //! operations that place and move orders.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -125,6 +126,19 @@ pub struct Order {
     pub created_at: Timestamp,
     /// When its status last changed.
     pub updated_at: Timestamp,
+}
+
+impl Order {
+    /// Units ordered per product, in product-ID order. Stores lock and update products in this
+    /// order, so two transactions over the same products never wait on each other in a cycle.
+    #[must_use]
+    pub fn quantities_by_product(&self) -> BTreeMap<ProductId, u32> {
+        let mut wanted = BTreeMap::new();
+        for l in &self.lines {
+            *wanted.entry(l.product_id).or_default() += l.quantity.get();
+        }
+        wanted
+    }
 }
 
 /// A client-chosen key that makes checkout safe to retry: 1–255 visible ASCII characters,
@@ -325,6 +339,32 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn quantities_are_summed_per_product_in_id_order() {
+        use crate::money::{Currency, Money};
+        let (a, b) = (ProductId::generate(), ProductId::generate());
+        let line = |product_id, n| OrderLine {
+            product_id,
+            sku: Sku::parse("S").unwrap(),
+            name: ProductName::parse("N").unwrap(),
+            unit_price: Money::new(1, Currency::EUR),
+            quantity: Quantity::new(n).unwrap(),
+            line_total: Money::new(n, Currency::EUR),
+        };
+        let at = crate::time::now();
+        let order = Order {
+            id: OrderId::generate(),
+            user_id: UserId::generate(),
+            lines: vec![line(b, 2), line(a, 1), line(b, 3)],
+            total: Money::new(6, Currency::EUR),
+            status: OrderStatus::Pending,
+            created_at: at,
+            updated_at: at,
+        };
+        let got: Vec<_> = order.quantities_by_product().into_iter().collect();
+        assert_eq!(got, vec![(a, 1), (b, 5)]);
     }
 
     #[test]

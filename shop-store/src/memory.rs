@@ -297,9 +297,7 @@ impl CheckoutStore for MemoryStore {
             });
         }
         // Check everything before changing anything: that is what makes it all-or-nothing.
-        let mut wanted: HashMap<ProductId, u32> = HashMap::new();
         for line in &order.lines {
-            *wanted.entry(line.product_id).or_default() += line.quantity.get();
             let p = c
                 .products
                 .get(&line.product_id)
@@ -309,12 +307,12 @@ impl CheckoutStore for MemoryStore {
                 return Err(Conflict::ProductChanged(line.product_id).into());
             }
         }
-        for (id, qty) in &wanted {
-            let stock = c.products.get(id).map_or(0, |p| p.stock);
-            if stock < *qty {
+        for (id, qty) in order.quantities_by_product() {
+            let stock = c.products.get(&id).map_or(0, |p| p.stock);
+            if stock < qty {
                 return Err(Error::InsufficientStock {
-                    product_id: *id,
-                    requested: *qty,
+                    product_id: id,
+                    requested: qty,
                     available: stock,
                 });
             }

@@ -1,5 +1,3 @@
-use std::collections::BTreeMap;
-
 use ::mongodb::bson::{Document, doc};
 use ::mongodb::options::ReturnDocument;
 use ::mongodb::{ClientSession, Collection};
@@ -8,8 +6,8 @@ use shop_core::catalog::MAX_STOCK;
 use shop_core::time::now;
 use shop_core::{
     CheckoutStore, Conflict, DomainEvent, Error, IdempotencyKey, Order, OrderCursor, OrderId,
-    OrderLine, OrderQuery, OrderStatus, OrderStore, OrderTransition, Page, PlaceOrder,
-    PlaceOrderOutcome, Product, ProductId, RequestFingerprint, Result, UserId,
+    OrderQuery, OrderStatus, OrderStore, OrderTransition, Page, PlaceOrder, PlaceOrderOutcome,
+    Product, RequestFingerprint, Result, UserId,
 };
 use tracing::instrument;
 
@@ -21,16 +19,6 @@ use super::{MongoStore, newest_after, newest_first};
 fn key_id(user_id: UserId, key: &IdempotencyKey) -> String {
     // Keys are visible ASCII without spaces, so ':' after a UUID is unambiguous.
     format!("{}:{}", id(user_id.as_uuid()), key.as_str())
-}
-
-/// Quantities per product, in product-ID order, so concurrent transactions touch products in
-/// the same order.
-fn per_product(lines: &[OrderLine]) -> BTreeMap<ProductId, u32> {
-    let mut wanted = BTreeMap::new();
-    for l in lines {
-        *wanted.entry(l.product_id).or_default() += l.quantity.get();
-    }
-    wanted
 }
 
 /// The order an idempotency record points to, with its fingerprint; within `session` if given.
@@ -123,7 +111,7 @@ impl CheckoutStore for MongoStore {
     #[instrument(skip_all, fields(order_id = %req.order.id, user_id = %req.order.user_id))]
     async fn place_order(&self, req: &PlaceOrder) -> Result<PlaceOrderOutcome> {
         let order = &req.order;
-        let wanted = per_product(&order.lines);
+        let wanted = order.quantities_by_product();
         // Room for OrderPlaced and a StockLow per product.
         let first_seq = self.reserve_seqs(req.events.len() + wanted.len()).await?;
         let (products, carts, orders, keys, outbox) = (
@@ -274,7 +262,7 @@ impl CheckoutStore for MongoStore {
                 return Err(carry(Conflict::ConcurrentModification));
             }
             if t.to == OrderStatus::Cancelled {
-                for (product_id, qty) in per_product(&current.lines) {
+                for (product_id, qty) in current.quantities_by_product() {
                     let pid = id(product_id.as_uuid());
                     let qty = i64::from(qty);
                     let released = products

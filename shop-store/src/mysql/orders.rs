@@ -1,4 +1,4 @@
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use async_trait::async_trait;
 use shop_core::catalog::MAX_STOCK;
@@ -87,16 +87,6 @@ async fn find_by_key(
     Ok(Some((order, fingerprint)))
 }
 
-/// Quantities per product, in product-ID order: the order rows are locked in, so two
-/// transactions over the same products never wait on each other in a cycle.
-fn per_product(lines: &[OrderLine]) -> BTreeMap<ProductId, u32> {
-    let mut wanted = BTreeMap::new();
-    for l in lines {
-        *wanted.entry(l.product_id).or_default() += l.quantity.get();
-    }
-    wanted
-}
-
 impl MySqlStore {
     async fn place_order_once(&self, req: &PlaceOrder) -> TxResult<PlaceOrderOutcome> {
         let order = &req.order;
@@ -123,7 +113,7 @@ impl MySqlStore {
         }
 
         // Lock the products in ID order and check every line before changing anything.
-        let wanted = per_product(&order.lines);
+        let wanted = order.quantities_by_product();
         let mut qb = QueryBuilder::<MySql>::new(format!(
             "SELECT {PRODUCT_COLUMNS} FROM products WHERE id IN ("
         ));
@@ -257,7 +247,7 @@ impl MySqlStore {
             .execute(&mut *tx)
             .await?;
         if t.to == OrderStatus::Cancelled {
-            for (id, qty) in per_product(&current.lines) {
+            for (id, qty) in current.quantities_by_product() {
                 sqlx::query("UPDATE products SET stock = LEAST(stock + ?, ?) WHERE id = ?")
                     .bind(qty)
                     .bind(MAX_STOCK)
