@@ -5,7 +5,7 @@ use shop_core::{
     CatalogStore, DomainEvent, Error, Page, Product, ProductCursor, ProductId, ProductPatch,
     ProductQuery, ProductSort, Result, Slug,
 };
-use sqlx::mysql::MySqlConnection;
+use sqlx::mysql::{MySqlArguments, MySqlConnection};
 use sqlx::{MySql, QueryBuilder};
 use tracing::instrument;
 
@@ -26,50 +26,62 @@ async fn lock_product(conn: &mut MySqlConnection, id: ProductId) -> TxResult<Pro
     rows::product(&row)
 }
 
+/// Binds the columns every product write sets, in the order of [`PRODUCT_FIELDS`]; the
+/// INSERT and the UPDATE share it so the two can never disagree on a column.
+fn bind_fields<'q>(
+    q: sqlx::query::Query<'q, MySql, MySqlArguments>,
+    p: &'q Product,
+) -> sqlx::query::Query<'q, MySql, MySqlArguments> {
+    q.bind(p.sku.as_str())
+        .bind(p.slug.as_str())
+        .bind(p.name.as_str())
+        .bind(p.description.as_str())
+        .bind(p.image_url.as_ref().map(shop_core::ImageUrl::as_str))
+        .bind(p.price.money().minor())
+        .bind(p.price.money().currency().code().to_owned())
+        .bind(p.stock)
+        .bind(p.active)
+        .bind(p.updated_at)
+}
+
+/// The columns [`bind_fields`] binds.
+const PRODUCT_FIELDS: [&str; 10] = [
+    "sku",
+    "slug",
+    "name",
+    "description",
+    "image_url",
+    "price_minor",
+    "currency",
+    "stock",
+    "active",
+    "updated_at",
+];
+
 /// Writes every mutable column of `p`.
 async fn write_product(conn: &mut MySqlConnection, p: &Product) -> TxResult<()> {
-    sqlx::query(
-        "UPDATE products SET sku = ?, slug = ?, name = ?, description = ?, image_url = ?, \
-         price_minor = ?, currency = ?, stock = ?, active = ?, updated_at = ? WHERE id = ?",
-    )
-    .bind(p.sku.as_str())
-    .bind(p.slug.as_str())
-    .bind(p.name.as_str())
-    .bind(p.description.as_str())
-    .bind(p.image_url.as_ref().map(shop_core::ImageUrl::as_str))
-    .bind(p.price.money().minor())
-    .bind(p.price.money().currency().code())
-    .bind(p.stock)
-    .bind(p.active)
-    .bind(p.updated_at)
-    .bind(p.id.as_uuid())
-    .execute(&mut *conn)
-    .await?;
+    let set = PRODUCT_FIELDS.map(|c| format!("{c} = ?")).join(", ");
+    let sql = format!("UPDATE products SET {set} WHERE id = ?");
+    bind_fields(sqlx::query(&sql), p)
+        .bind(p.id.as_uuid())
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
 impl MySqlStore {
     async fn create_product_once(&self, p: &Product) -> TxResult<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO products (id, sku, slug, name, description, image_url, price_minor, \
-             currency, stock, active, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(p.id.as_uuid())
-        .bind(p.sku.as_str())
-        .bind(p.slug.as_str())
-        .bind(p.name.as_str())
-        .bind(p.description.as_str())
-        .bind(p.image_url.as_ref().map(shop_core::ImageUrl::as_str))
-        .bind(p.price.money().minor())
-        .bind(p.price.money().currency().code())
-        .bind(p.stock)
-        .bind(p.active)
-        .bind(p.created_at)
-        .bind(p.updated_at)
-        .execute(&mut *tx)
-        .await?;
+        let sql = format!(
+            "INSERT INTO products ({}, id, created_at) VALUES ({}, ?, ?)",
+            PRODUCT_FIELDS.join(", "),
+            ["?"; PRODUCT_FIELDS.len()].join(", ")
+        );
+        bind_fields(sqlx::query(&sql), p)
+            .bind(p.id.as_uuid())
+            .bind(p.created_at)
+            .execute(&mut *tx)
+            .await?;
         insert_events(&mut tx, &[DomainEvent::product_created(p)]).await?;
         tx.commit().await?;
         Ok(())
