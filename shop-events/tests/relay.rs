@@ -107,7 +107,27 @@ async fn a_failed_batch_is_retried_and_nothing_is_lost() {
     assert_eq!(*publisher.seen.lock(), sent, "every event once, in order");
     let m = relay.metrics();
     assert_eq!(m.failed.load(Ordering::Relaxed), 3);
+    assert_eq!(m.retried.load(Ordering::Relaxed), 3);
     assert_eq!(m.confirmed.load(Ordering::Relaxed), 10);
+}
+
+#[tokio::test]
+async fn failures_are_counted_when_driven_by_hand_too() {
+    let store = Arc::new(MemoryStore::new());
+    store.append_events(&events(2)).await.unwrap();
+    let publisher = Arc::new(Recorder::default());
+    publisher.fail_first.store(1, Ordering::SeqCst);
+    let relay = OutboxRelay::new(store, publisher, fast());
+    assert!(relay.run_once().await.is_err());
+    assert_eq!(relay.run_once().await.unwrap(), 2);
+    let m = relay.metrics();
+    assert_eq!(m.failed.load(Ordering::Relaxed), 1);
+    assert_eq!(
+        m.retried.load(Ordering::Relaxed),
+        0,
+        "no running loop scheduled a retry"
+    );
+    assert_eq!(m.confirmed.load(Ordering::Relaxed), 2);
 }
 
 #[tokio::test]
