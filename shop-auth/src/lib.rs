@@ -15,6 +15,6 @@ pub mod throttle;
 pub use error::AuthError;
 pub use jwt::{AccessTokens, Claims, KeySet, Principal, TokenPolicy};
 pub use layer::{AuthLayer, require_role};
-pub use password::{PasswordParams, Passwords, Verification};
+pub use password::{PasswordParams, Passwords, Verification, check_password_policy};
 pub use service::{AuthService, RegisterInput, Session, refresh_token_hash};
 pub use throttle::{LoginThrottle, MemoryThrottle};

@@ -14,6 +14,7 @@ use crate::validate::FieldError;
 pub const MAX_CART_LINES: usize = 100;
 
 /// Units of one product in a cart or order line: 1 to 999.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = u32))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "i64", into = "u32")]
 pub struct Quantity(u16);
@@ -58,6 +59,7 @@ impl From<Quantity> for u32 {
 }
 
 /// A product and how many of it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CartLine {
     /// The product.
@@ -94,6 +96,7 @@ pub enum CartCommand {
 }
 
 /// A user's open cart.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cart {
     /// Identity.
@@ -105,6 +108,7 @@ pub struct Cart {
     /// Bumped on every change; checkout uses it to make sure it clears the cart it priced.
     pub version: u64,
     /// When it last changed.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
 }
 

@@ -28,6 +28,7 @@ bounded_text!(
 
 /// A stock-keeping unit: 1–64 of `A-Z 0-9 . _ -`, stored upper-case so uniqueness is the same
 /// on every backend whatever its collation.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String))]
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Sku(String);
@@ -61,6 +62,7 @@ impl Sku {
 }
 
 /// A URL-friendly product name: 1–128 of `a-z 0-9 -`, not starting or ending with `-`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String))]
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Slug(String);
@@ -111,6 +113,7 @@ impl Slug {
 }
 
 /// An absolute `http` or `https` URL of at most 2048 characters.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String))]
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct ImageUrl(String);
@@ -173,6 +176,7 @@ pub(crate) use string_newtype_impls;
 string_newtype_impls!(Sku, Slug, ImageUrl);
 
 /// A price: money that is never negative.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = Money))]
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "Money", into = "Money")]
 pub struct Price(Money);
@@ -238,6 +242,7 @@ pub fn parse_stock(n: i64) -> Result<u32, FieldError> {
 }
 
 /// A product for sale.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Product {
     /// Identity.
@@ -259,8 +264,10 @@ pub struct Product {
     /// Whether the product can be bought.
     pub active: bool,
     /// When it was created.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
     /// When it last changed.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
 }
 
@@ -307,6 +314,7 @@ pub struct NewProduct {
 }
 
 /// Raw product fields as a client sends them; [`NewProduct::try_from`] checks them all at once.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProductInput {
@@ -443,6 +451,7 @@ impl ProductPatch {
 }
 
 /// Raw patch fields as a client sends them; `null` for `image_url` removes the image.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProductPatchInput {
@@ -528,6 +537,7 @@ impl TryFrom<ProductPatchInput> for ProductPatch {
 }
 
 /// The orders a product list can be sorted in. Ties are broken by ID so order is total.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProductSort {

@@ -129,6 +129,12 @@ pub enum Conflict {
     /// A product in the cart is inactive or no longer exists.
     #[error("product {0} is not available")]
     ProductUnavailable(ProductId),
+    /// The cart is not the version the client confirmed at checkout.
+    #[error("the cart changed since version {expected}; review it and retry")]
+    CartChanged {
+        /// The version the client saw.
+        expected: u64,
+    },
 }
 
 impl Conflict {
@@ -144,6 +150,7 @@ impl Conflict {
             Conflict::ConcurrentModification => "concurrent_modification",
             Conflict::ProductChanged(_) => "product_changed",
             Conflict::ProductUnavailable(_) => "product_unavailable",
+            Conflict::CartChanged { .. } => "cart_changed",
         }
     }
 }

@@ -39,6 +39,7 @@ impl From<MoneyError> for FieldError {
 }
 
 /// An ISO 4217 currency code: three upper-case ASCII letters.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, example = "EUR"))]
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Currency([u8; 3]);
@@ -117,6 +118,7 @@ impl From<Currency> for String {
 }
 
 /// An amount of money: minor units plus currency.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Money {
     minor: i64,

@@ -21,6 +21,7 @@ use crate::validate::{FieldError, check_len};
 /// pending → paid → shipped → delivered
 ///    └───────┴──→ cancelled
 /// ```
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
@@ -93,6 +94,7 @@ impl fmt::Display for OrderStatus {
 }
 
 /// One line of an order, with the product as it was when the order was placed.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderLine {
     /// The product.
@@ -110,6 +112,7 @@ pub struct OrderLine {
 }
 
 /// A placed order.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Order {
     /// Identity.
@@ -123,8 +126,10 @@ pub struct Order {
     /// Current status.
     pub status: OrderStatus,
     /// When it was placed.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
     /// When its status last changed.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
 }
 

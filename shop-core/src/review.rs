@@ -18,6 +18,7 @@ bounded_text!(
 );
 
 /// A star rating, 1 to 5.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = u8))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "i64", into = "u8")]
 pub struct Rating(u8);
@@ -59,6 +60,7 @@ impl From<Rating> for u8 {
 }
 
 /// A review of a product by a user; one per user per product.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Review {
     /// Identity.
@@ -76,10 +78,12 @@ pub struct Review {
     /// Text.
     pub body: ReviewBody,
     /// When it was written.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
 }
 
 /// Raw review fields as a client sends them.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewInput {
@@ -124,6 +128,7 @@ impl Review {
 }
 
 /// Count and sum of a product's ratings.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RatingSummary {
     /// How many reviews.

@@ -21,6 +21,7 @@ bounded_text!(
 ///
 /// The check is deliberately simple (one `@`, a dotted domain, no spaces, at most 254
 /// characters): the only real proof of an address is mail that arrives.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, format = Email))]
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Email(String);
@@ -84,6 +85,7 @@ impl fmt::Debug for PasswordHash {
 }
 
 /// What a user may do.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {

@@ -10,13 +10,17 @@ use std::fmt;
 use serde::Serialize;
 
 /// One problem with one input field.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
     /// The field's name as the caller knows it (e.g. `price.minor`).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub field: Cow<'static, str>,
     /// A stable machine-readable code (e.g. `too_long`, `out_of_range`).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub code: &'static str,
     /// A human-readable explanation that is safe to show to a client.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub message: Cow<'static, str>,
 }
 
@@ -165,7 +169,8 @@ pub(crate) fn check_len(
 macro_rules! bounded_text {
     ($(#[$meta:meta])* $name:ident, field = $field:literal, min = $min:expr, max = $max:expr) => {
         $(#[$meta])*
-        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+                #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String))]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
 

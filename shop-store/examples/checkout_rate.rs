@@ -62,6 +62,7 @@ async fn main() {
                     let t = Instant::now();
                     checkout
                         .checkout(&CheckoutRequest {
+                            expected_cart_version: None,
                             user_id: user,
                             idempotency_key: IdempotencyKey::parse("bench").unwrap(),
                             fingerprint: RequestFingerprint::default(),

@@ -123,6 +123,7 @@ fn checkout_service(store: &Store) -> CheckoutService {
 
 fn request(user: UserId, key: &str) -> CheckoutRequest {
     CheckoutRequest {
+        expected_cart_version: None,
         user_id: user,
         idempotency_key: IdempotencyKey::parse(key).unwrap(),
         fingerprint: RequestFingerprint::parse("fp-1").unwrap(),

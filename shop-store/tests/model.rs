@@ -270,6 +270,7 @@ impl Real {
                 .map(|_| Outcome::Ok),
             Op::Checkout { user, key } => {
                 let req = CheckoutRequest {
+                    expected_cart_version: None,
                     user_id: self.users[user],
                     idempotency_key: IdempotencyKey::parse(format!("key-{key}")).unwrap(),
                     fingerprint: RequestFingerprint::default(),

@@ -191,6 +191,7 @@ async fn killed_connection_mid_checkout_leaves_nothing_half_written() {
 
     let checkout = CheckoutService::new(store.clone(), CheckoutConfig::default());
     let request = CheckoutRequest {
+        expected_cart_version: None,
         user_id: user,
         idempotency_key: IdempotencyKey::parse("kill-key").unwrap(),
         fingerprint: RequestFingerprint::default(),

@@ -116,6 +116,7 @@ async fn checkout_refuses_a_cart_that_mixes_currencies() {
     let commerce: Arc<dyn CommerceStore> = store.clone();
     let err = CheckoutService::new(commerce, CheckoutConfig::default())
         .checkout(&CheckoutRequest {
+            expected_cart_version: None,
             user_id: u,
             idempotency_key: IdempotencyKey::parse("k").unwrap(),
             fingerprint: RequestFingerprint::default(),
@@ -124,6 +125,32 @@ async fn checkout_refuses_a_cart_that_mixes_currencies() {
         .unwrap_err();
     assert!(matches!(err, Error::Validation(_)), "{err:?}");
     assert_eq!(store.get_product(eur.id).await.unwrap().unwrap().stock, 10);
+}
+
+#[tokio::test]
+async fn checkout_holds_the_client_to_the_cart_version_it_confirmed() {
+    let p = product("V-1", 100, Currency::EUR);
+    let store = store_with(&[&p]).await;
+    let carts = CartService::new(store.clone());
+    let u = UserId::generate();
+    let seen = carts.add_item(u, p.id, q(1)).await.unwrap().cart.version;
+    carts.set_quantity(u, p.id, q(3)).await.unwrap();
+    let checkout = CheckoutService::new(store.clone(), CheckoutConfig::default());
+    let request = |version| CheckoutRequest {
+        expected_cart_version: Some(version),
+        user_id: u,
+        idempotency_key: IdempotencyKey::parse("v").unwrap(),
+        fingerprint: RequestFingerprint::default(),
+    };
+    let err = checkout.checkout(&request(seen)).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Conflict(Conflict::CartChanged { expected }) if expected == seen),
+        "{err:?}"
+    );
+    assert_eq!(store.get_product(p.id).await.unwrap().unwrap().stock, 10);
+    let current = carts.view(u).await.unwrap().cart.version;
+    let placed = checkout.checkout(&request(current)).await.unwrap();
+    assert_eq!(placed.order.lines[0].quantity, q(3));
 }
 
 #[tokio::test]

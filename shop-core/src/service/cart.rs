@@ -13,6 +13,7 @@ use crate::store::CommerceStore;
 use crate::validate::FieldError;
 
 /// A cart line priced at the product's current price.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CartViewLine {
     /// The product as it is now.
@@ -24,6 +25,7 @@ pub struct CartViewLine {
 }
 
 /// A cart with current prices and totals.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CartView {
     /// The stored cart.

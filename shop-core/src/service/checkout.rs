@@ -40,6 +40,10 @@ pub struct CheckoutRequest {
     pub idempotency_key: IdempotencyKey,
     /// Digest of the request, to tell a retry from a different request with the same key.
     pub fingerprint: RequestFingerprint,
+    /// The cart version the client confirmed, if it sent one: checkout then refuses with
+    /// [`Conflict::CartChanged`] when the cart has changed since (the store's version check
+    /// makes that exact).
+    pub expected_cart_version: Option<u64>,
 }
 
 /// What checkout produced.
@@ -123,6 +127,11 @@ impl CheckoutService {
             .ok_or_else(|| {
                 Error::from(FieldError::new("cart", "empty_cart", "the cart is empty"))
             })?;
+        if let Some(expected) = request.expected_cart_version
+            && expected != cart.version
+        {
+            return Err(Conflict::CartChanged { expected }.into());
+        }
         let order = self.price_order(&cart).await?;
         let place = PlaceOrder {
             events: vec![DomainEvent::order_placed(&order)],
