@@ -35,6 +35,8 @@ pub mod mysql;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+#[cfg(feature = "conformance")]
+pub mod scratch;
 
 pub use config::ConfigError;
 pub use memory::MemoryStore;

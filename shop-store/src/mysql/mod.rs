@@ -4,7 +4,8 @@
 //! row, then the products in ID order (so two checkouts can never deadlock each other on the
 //! same products), takes the stock with conditional `UPDATE … WHERE stock >= ?` statements whose
 //! row counts are checked, and writes order, lines, idempotency key, cart and outbox before one
-//! `COMMIT`. Deadlocks and lock-wait timeouts are retried a bounded number of times with
+//! `COMMIT`. Connections run at READ COMMITTED, so no gap locks: different users' carts and
+//! checkouts never lock each other. Deadlocks and lock-wait timeouts are retried a bounded number of times with
 //! jittered backoff; every other failure rolls back and surfaces as a typed
 //! [`shop_core::Error`]. Only parameterised queries are used.
 //!
@@ -31,6 +32,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use shop_core::{Error, Result, StoreHealth};
+use sqlx::Executor;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
 use tracing::{debug, instrument};
 
@@ -83,6 +85,18 @@ impl MySqlStore {
             .acquire_timeout(config.acquire_timeout)
             .idle_timeout(Some(Duration::from_secs(300)))
             .test_before_acquire(true)
+            // READ COMMITTED: no gap locks. Under REPEATABLE READ, `DELETE FROM cart_lines
+            // WHERE user_id = ?` gap-locks the neighbouring users' key range, so two users
+            // rewriting their carts deadlock on each other's inserts. Every invariant here
+            // rests on row locks (cart row, product rows in ID order) and unique keys, which
+            // READ COMMITTED keeps.
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                        .await
+                        .map(drop)
+                })
+            })
             .connect_with(options)
             .await
             .map_err(error::map)?;

@@ -1,0 +1,221 @@
+//! Throwaway databases for tests (feature `conformance`): each call creates a uniquely named
+//! database on the configured server and drops it when the returned guard is dropped, so
+//! tests run in parallel without sharing state.
+//!
+//! Servers come from `MYSQL_URL` (default `mysql://root@127.0.0.1:3306/test`) and
+//! `MONGODB_URI`. When one cannot be reached the helpers return `None` after printing why —
+//! unless `CI=true`, where they panic: in CI an unreachable service is a failure, never a
+//! silent skip.
+
+#![allow(clippy::print_stderr, clippy::unwrap_used)] // test support: panics are reports
+
+/// Whether unreachable services must fail the run (`CI=true`).
+#[must_use]
+pub fn services_required() -> bool {
+    std::env::var("CI").as_deref() == Ok("true")
+}
+
+fn skip<T>(what: &str, why: &str) -> Option<T> {
+    assert!(
+        !services_required(),
+        "{what} is required under CI=true but unreachable: {why}"
+    );
+    eprintln!("skipping: {what} unreachable ({why}); scripts/test starts or finds it");
+    None
+}
+
+fn unique_name() -> String {
+    format!(
+        "shop_t_{}",
+        shop_core::UserId::generate().as_uuid().simple()
+    )
+}
+
+/// Runs `f` on a fresh current-thread runtime in a helper thread: drop guards run inside the
+/// test's runtime, which may be single-threaded and is blocked while we wait.
+fn block_on_side<F: Future<Output = ()> + Send + 'static>(f: impl FnOnce() -> F + Send + 'static) {
+    let _ = std::thread::spawn(move || {
+        if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            rt.block_on(f());
+        }
+    })
+    .join();
+}
+
+#[cfg(feature = "mysql")]
+pub use self::mysql::{MySqlScratch, mysql};
+
+#[cfg(feature = "mysql")]
+mod mysql {
+    use std::time::Duration;
+
+    use sqlx::{Connection, Executor, MySqlConnection};
+
+    use crate::config::Secret;
+    use crate::mysql::{MySqlConfig, MySqlStore};
+
+    /// The MySQL server tests use.
+    fn server_url() -> String {
+        std::env::var("MYSQL_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| "mysql://root@127.0.0.1:3306/test".to_owned())
+    }
+
+    /// A migrated store over its own database, dropped with this value.
+    pub struct MySqlScratch {
+        /// The store.
+        pub store: MySqlStore,
+        /// Its database's name.
+        pub database: String,
+    }
+
+    impl MySqlScratch {
+        /// A connection URL to the scratch database (for tests that poke it directly).
+        #[must_use]
+        pub fn url(&self) -> String {
+            url_for(&self.database)
+        }
+    }
+
+    fn url_for(database: &str) -> String {
+        let base = MySqlConfig {
+            url: Some(Secret::new(server_url())),
+            ..MySqlConfig::default()
+        };
+        base.with_database(database)
+            .url
+            .map(|u| u.expose().to_owned())
+            .unwrap_or_default()
+    }
+
+    impl Drop for MySqlScratch {
+        fn drop(&mut self) {
+            let name = self.database.clone();
+            super::block_on_side(move || async move {
+                if let Ok(mut conn) = MySqlConnection::connect(&server_url()).await {
+                    let _ = conn
+                        .execute(format!("DROP DATABASE IF EXISTS `{name}`").as_str())
+                        .await;
+                }
+            });
+        }
+    }
+
+    impl std::fmt::Debug for MySqlScratch {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("MySqlScratch")
+                .field("database", &self.database)
+                .finish_non_exhaustive()
+        }
+    }
+
+    /// A fresh, migrated MySQL database with a pool of up to `max_connections`.
+    pub async fn mysql(max_connections: u32) -> Option<MySqlScratch> {
+        let admin = tokio::time::timeout(
+            Duration::from_secs(10),
+            MySqlConnection::connect(&server_url()),
+        )
+        .await;
+        let mut admin = match admin {
+            Ok(Ok(conn)) => conn,
+            Ok(Err(e)) => return super::skip("MySQL/MariaDB", &e.to_string()),
+            Err(_) => return super::skip("MySQL/MariaDB", "timed out"),
+        };
+        let database = super::unique_name();
+        admin
+            .execute(
+                format!("CREATE DATABASE `{database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+                    .as_str(),
+            )
+            .await
+            .unwrap();
+        let config = MySqlConfig {
+            url: Some(Secret::new(url_for(&database))),
+            max_connections,
+            ..MySqlConfig::default()
+        };
+        // Built before connecting, so the database is dropped even if what follows panics.
+        let store = MySqlStore::connect(&config).await;
+        let scratch = MySqlScratch {
+            store: store.unwrap(),
+            database,
+        };
+        scratch.store.migrate().await.unwrap();
+        Some(scratch)
+    }
+}
+
+#[cfg(feature = "mongodb")]
+pub use self::mongo::{MongoScratch, mongodb};
+
+#[cfg(feature = "mongodb")]
+mod mongo {
+    use std::time::Duration;
+
+    use crate::config::Secret;
+    use crate::mongodb::{MongoConfig, MongoStore};
+
+    /// A store with indexes over its own database, dropped with this value.
+    pub struct MongoScratch {
+        /// The store.
+        pub store: MongoStore,
+        config: MongoConfig,
+    }
+
+    impl MongoScratch {
+        /// The scratch database's name.
+        #[must_use]
+        pub fn database(&self) -> &str {
+            &self.config.database
+        }
+
+        /// The server's URI.
+        #[must_use]
+        pub fn uri(&self) -> &str {
+            self.config.uri.expose()
+        }
+    }
+
+    impl std::fmt::Debug for MongoScratch {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("MongoScratch")
+                .field("database", &self.config.database)
+                .finish_non_exhaustive()
+        }
+    }
+
+    impl Drop for MongoScratch {
+        fn drop(&mut self) {
+            let config = self.config.clone();
+            super::block_on_side(move || async move {
+                if let Ok(store) = MongoStore::connect(&config).await {
+                    let _ = store.drop_database().await;
+                    store.close().await;
+                }
+            });
+        }
+    }
+
+    /// A fresh database on the server at `MONGODB_URI`, with indexes.
+    pub async fn mongodb() -> Option<MongoScratch> {
+        let Some(uri) = std::env::var("MONGODB_URI").ok().filter(|u| !u.is_empty()) else {
+            return super::skip("MongoDB", "MONGODB_URI is not set");
+        };
+        let config = MongoConfig {
+            uri: Secret::new(uri),
+            database: super::unique_name(),
+            timeout: Duration::from_secs(10),
+        };
+        let store = match MongoStore::connect(&config).await {
+            Ok(s) => s,
+            Err(e) => return super::skip("MongoDB", &format!("{e:?}")),
+        };
+        let scratch = MongoScratch { store, config };
+        scratch.store.ensure_indexes().await.unwrap();
+        Some(scratch)
+    }
+}
