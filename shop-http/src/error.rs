@@ -26,28 +26,35 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
 }
 
-/// The wire form (RFC 9457).
-#[derive(Serialize)]
-struct Problem<'a> {
+/// The wire form of every error (RFC 9457 problem details), as documented in the OpenAPI
+/// document.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProblemDetails {
+    /// A URI naming the kind of problem: `https://shop.example/problems/{code}`.
     #[serde(rename = "type")]
-    kind: String,
-    title: &'a str,
-    status: u16,
-    detail: &'a str,
-    code: &'a str,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    errors: &'a [FieldError],
+    pub kind: String,
+    /// The HTTP status's reason phrase.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong in this occurrence; safe to show.
+    pub detail: String,
+    /// Stable machine-readable code, e.g. `validation_failed`, `insufficient_stock`.
+    pub code: String,
+    /// One entry per bad field, for validation failures.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
 }
 
 impl Serialize for ApiError {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        Problem {
+        ProblemDetails {
             kind: format!("https://shop.example/problems/{}", self.code),
-            title: self.status.canonical_reason().unwrap_or("Error"),
+            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
             status: self.status.as_u16(),
-            detail: &self.detail,
-            code: self.code,
-            errors: &self.errors,
+            detail: self.detail.clone(),
+            code: self.code.to_owned(),
+            errors: self.errors.clone(),
         }
         .serialize(s)
     }
@@ -74,6 +81,34 @@ impl ApiError {
             "not_found",
             format!("{what} not found"),
         )
+    }
+
+    /// 404 for a route that is not served (also for optional features not configured).
+    #[must_use]
+    pub fn no_route() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "no such route")
+    }
+
+    /// 401: the request needs a signed-in user.
+    #[must_use]
+    pub fn unauthenticated() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "sign in and send the access token as `Authorization: Bearer …`",
+        )
+    }
+
+    /// 403: signed in, but not allowed.
+    #[must_use]
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", detail)
+    }
+
+    /// 422 for one bad field of a request body.
+    #[must_use]
+    pub fn invalid_field(e: FieldError) -> Self {
+        Error::from(e).into()
     }
 
     /// 400 for one bad parameter.
@@ -176,10 +211,23 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status;
         let retry_after = self.retry_after;
+        let code = self.code;
         let mut res = (status, Json(self)).into_response();
         if let Some(secs) = retry_after {
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            // RFC 6750: tell the client which scheme, and whether its token was the problem.
+            let challenge = if code == "invalid_token" {
+                r#"Bearer error="invalid_token""#
+            } else {
+                "Bearer"
+            };
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
         }
         res.headers_mut().insert(
             header::CONTENT_TYPE,

@@ -10,20 +10,33 @@
 //! gzip compression, CORS for configured origins, and security headers. Every error is
 //! `application/problem+json` ([`ApiError`]).
 //!
-//! Status of this crate: ops (`/health`, `/ready`), auth (`/api/auth/register|login|refresh|
-//! logout`) and catalog reads are served; the rest of the API (profile, catalog writes,
-//! reviews, cart, checkout, orders, metrics, OpenAPI) is still to be added.
+//! Routes (under [`HttpConfig::root_path`]); the whole contract is in the OpenAPI 3.1
+//! document served at `/openapi.json` (also [`openapi`]):
+//!
+//! | area | routes |
+//! |---|---|
+//! | auth | `POST /api/auth/register`, `/login`, `/refresh`, `/logout` |
+//! | profile | `GET`/`PATCH /api/users/me`, `POST /api/users/me/password` |
+//! | catalog | `GET /api/products`, `GET /api/products/{id-or-slug}`; admin: `POST /api/products`, `PATCH`/`DELETE /api/products/{id}`, `POST /api/products/{id}/stock` |
+//! | reviews | `GET`/`POST /api/products/{id}/reviews` |
+//! | cart | `GET`/`DELETE /api/cart`, `POST /api/cart/items`, `PATCH`/`DELETE /api/cart/items/{product_id}` |
+//! | checkout | `POST /api/checkout` with an `Idempotency-Key` header |
+//! | orders | `GET /api/orders`, `GET /api/orders/{id}`, `POST /api/orders/{id}/cancel`; admin: `PUT /api/orders/{id}/status` |
+//! | ops | `GET /health`, `/ready`, `/metrics`, `/openapi.json` |
 
 pub mod error;
+mod extract;
+pub mod metrics;
+mod openapi;
 mod routes;
 pub mod state;
 
 use std::time::Duration;
 
-use axum::Router;
 use axum::error_handling::HandleErrorLayer;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
-use axum::routing::{get, post};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Router};
 use shop_auth::AuthLayer;
 use tower::ServiceBuilder;
 use tower::load_shed::error::Overloaded;
@@ -34,8 +47,11 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
-pub use error::ApiError;
+pub use error::{ApiError, ProblemDetails};
+pub use metrics::Metrics;
 pub use state::{AppState, HttpConfig};
 
 /// Maps middleware failures (load shedding, timeout) to problem responses.
@@ -63,7 +79,7 @@ async fn middleware_error(err: tower::BoxError) -> ApiError {
 }
 
 async fn no_route() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
+    ApiError::no_route()
 }
 
 fn cors(origins: &[String]) -> CorsLayer {
@@ -88,25 +104,109 @@ fn cors(origins: &[String]) -> CorsLayer {
         .max_age(Duration::from_secs(600))
 }
 
+fn api_routes() -> OpenApiRouter<AppState> {
+    use routes::{auth, cart, catalog, ops, orders, reviews, users};
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(utoipa_axum::routes!(ops::health))
+        .routes(utoipa_axum::routes!(ops::ready))
+        .routes(utoipa_axum::routes!(ops::metrics))
+        .routes(utoipa_axum::routes!(ops::openapi))
+        .routes(utoipa_axum::routes!(auth::register))
+        .routes(utoipa_axum::routes!(auth::login))
+        .routes(utoipa_axum::routes!(auth::refresh))
+        .routes(utoipa_axum::routes!(auth::logout))
+        .routes(utoipa_axum::routes!(users::me, users::update_me))
+        .routes(utoipa_axum::routes!(users::change_password))
+        .routes(utoipa_axum::routes!(catalog::list, catalog::create))
+        .routes(utoipa_axum::routes!(
+            catalog::get,
+            catalog::update,
+            catalog::delete
+        ))
+        .routes(utoipa_axum::routes!(catalog::adjust_stock))
+        .routes(utoipa_axum::routes!(reviews::list, reviews::create))
+        .routes(utoipa_axum::routes!(cart::get, cart::clear))
+        .routes(utoipa_axum::routes!(cart::add_item))
+        .routes(utoipa_axum::routes!(cart::set_quantity, cart::remove_item))
+        .routes(utoipa_axum::routes!(orders::checkout))
+        .routes(utoipa_axum::routes!(orders::list))
+        .routes(utoipa_axum::routes!(orders::get))
+        .routes(utoipa_axum::routes!(orders::cancel))
+        .routes(utoipa_axum::routes!(orders::set_status))
+}
+
+/// Serves `app` on `listener` with hyper (HTTP/1.1) until `shutdown` completes, then stops
+/// accepting and waits for requests in flight to finish. Handlers see the peer address
+/// (`ConnectInfo<SocketAddr>`), which login throttling uses.
+///
+/// # Errors
+/// An I/O error from the listener.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// The routes and their finished OpenAPI document.
+fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (routes, mut doc) = api_routes().split_for_parts();
+    utoipa::Modify::modify(&openapi::CommonResponses, &mut doc);
+    (routes, doc)
+}
+
+/// The OpenAPI 3.1 document of every route [`router`] serves (paths without a root path).
+#[must_use]
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().1
+}
+
+/// Turns the auth layer's bare `401` (an invalid token) into a problem document.
+async fn problem_for_bare_401(res: Response) -> Response {
+    if res.status() == StatusCode::UNAUTHORIZED && !res.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "the access token is invalid or expired",
+        )
+        .into_response();
+    }
+    res
+}
+
 /// The whole API with its middleware, under `config.root_path`.
 pub fn router(state: AppState, config: &HttpConfig) -> Router {
     let auth_layer = state
         .auth
         .as_ref()
         .map(|a| AuthLayer::new(a.access_tokens().clone()));
-    let api = Router::new()
-        .route("/health", get(routes::ops::health))
-        .route("/ready", get(routes::ops::ready))
-        .route("/api/auth/register", post(routes::auth::register))
-        .route("/api/auth/login", post(routes::auth::login))
-        .route("/api/auth/refresh", post(routes::auth::refresh))
-        .route("/api/auth/logout", post(routes::auth::logout))
-        .route("/api/products", get(routes::catalog::list))
-        .route("/api/products/{key}", get(routes::catalog::get))
-        .with_state(state);
+    let metrics = state.metrics.clone();
+    let root = config.root_path.trim_end_matches('/');
+    let (api, mut doc) = api();
+    if !root.is_empty() {
+        doc.servers = Some(vec![utoipa::openapi::Server::new(root)]);
+    }
+    // Rendered once; serialising a derived document cannot fail.
+    let doc_json = serde_json::to_vec(&doc).unwrap_or_default();
+    let api = api
+        .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            metrics::track,
+        ))
+        .layer(Extension(routes::ops::OpenApiJson(doc_json.into())));
     // Bearer tokens are verified once, for every route; handlers read the `Principal`.
     let api = match auth_layer {
-        Some(layer) => api.layer(layer),
+        Some(layer) => api
+            .layer(layer)
+            .layer(axum::middleware::map_response(problem_for_bare_401)),
         None => api,
     };
     let root = config.root_path.trim_end_matches('/');

@@ -4,18 +4,30 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use shop_auth::AuthService;
-use shop_core::{CommerceStore, StoreHealth};
+use shop_core::{
+    CartService, CheckoutConfig, CheckoutService, CommerceStore, OrderService, ReviewService,
+    ReviewStore, StoreHealth,
+};
+
+use crate::metrics::Metrics;
 
 /// The stores and services handlers use. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     /// Catalog, carts, orders and outbox (one backend; checkout spans them).
     pub commerce: Arc<dyn CommerceStore>,
+    /// Reviews, possibly in another backend; without it the review routes answer 404.
+    pub reviews: Option<Arc<dyn ReviewStore>>,
     /// Everything `/ready` checks (the commerce store is always included).
     pub readiness: Vec<(&'static str, Arc<dyn StoreHealth>)>,
     /// Users and sessions; without it the `/api/auth` routes are not served and requests stay
     /// anonymous.
     pub auth: Option<Arc<AuthService>>,
+    /// Counters and histograms served at `/metrics`.
+    pub metrics: Arc<Metrics>,
+    pub(crate) carts: CartService,
+    pub(crate) checkout: CheckoutService,
+    pub(crate) orders: OrderService,
 }
 
 impl std::fmt::Debug for AppState {
@@ -23,6 +35,8 @@ impl std::fmt::Debug for AppState {
         let names: Vec<_> = self.readiness.iter().map(|(n, _)| *n).collect();
         f.debug_struct("AppState")
             .field("readiness", &names)
+            .field("reviews", &self.reviews.is_some())
+            .field("auth", &self.auth.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -33,16 +47,36 @@ impl AppState {
     pub fn new(commerce: Arc<dyn CommerceStore>) -> Self {
         let health: Arc<dyn StoreHealth> = commerce.clone();
         Self {
+            carts: CartService::new(commerce.clone()),
+            checkout: CheckoutService::new(commerce.clone(), CheckoutConfig::default()),
+            orders: OrderService::new(commerce.clone()),
             commerce,
+            reviews: None,
             readiness: vec![("commerce", health)],
             auth: None,
+            metrics: Arc::new(Metrics::new()),
         }
     }
 
-    /// Serves the auth routes with `auth` and authenticates bearer tokens with its keys.
+    /// Serves the auth and profile routes with `auth` and authenticates bearer tokens with its
+    /// keys.
     #[must_use]
     pub fn with_auth(mut self, auth: AuthService) -> Self {
         self.auth = Some(Arc::new(auth));
+        self
+    }
+
+    /// Serves the review routes from `reviews`.
+    #[must_use]
+    pub fn with_reviews(mut self, reviews: Arc<dyn ReviewStore>) -> Self {
+        self.reviews = Some(reviews);
+        self
+    }
+
+    /// Checkout with other settings (e.g. the low-stock threshold).
+    #[must_use]
+    pub fn with_checkout_config(mut self, config: CheckoutConfig) -> Self {
+        self.checkout = CheckoutService::new(self.commerce.clone(), config);
         self
     }
 
@@ -51,6 +85,15 @@ impl AppState {
     pub fn with_readiness(mut self, name: &'static str, dependency: Arc<dyn StoreHealth>) -> Self {
         self.readiness.push((name, dependency));
         self
+    }
+
+    pub(crate) fn review_service(&self) -> Option<(ReviewService, &Arc<dyn ReviewStore>)> {
+        self.reviews.as_ref().map(|r| {
+            (
+                ReviewService::new(self.commerce.clone(), r.clone(), self.commerce.clone()),
+                r,
+            )
+        })
     }
 }
 

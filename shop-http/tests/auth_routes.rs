@@ -3,37 +3,21 @@
 
 #![allow(clippy::unwrap_used)] // test code
 
+mod support;
+
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use shop_auth::{
-    AccessTokens, AuthService, KeySet, MemoryThrottle, PasswordParams, Passwords, TokenPolicy,
-};
 use shop_http::{AppState, HttpConfig, router};
 use shop_store::MemoryStore;
 use tower::ServiceExt;
 
 fn app() -> axum::Router {
     let store = Arc::new(MemoryStore::new());
-    let auth = AuthService::new(
-        store.clone(),
-        store.clone(),
-        Passwords::new(PasswordParams {
-            memory_kib: 64,
-            iterations: 1,
-            parallelism: 1,
-        })
-        .unwrap(),
-        Arc::new(AccessTokens::new(
-            KeySet::hs256("k", b"test secret, thirty-two bytes long!").unwrap(),
-            TokenPolicy::default(),
-        )),
-        Arc::new(MemoryThrottle::new(3, Duration::from_secs(600))),
-    );
+    let auth = support::auth_service(store.clone(), store.clone(), 3);
     router(AppState::new(store).with_auth(auth), &HttpConfig::default())
 }
 

@@ -4,23 +4,28 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{Extensions, StatusCode};
 use serde::{Deserialize, Serialize};
 use shop_auth::{AuthService, RegisterInput, Session};
 use shop_core::{Role, Timestamp, User, UserId};
+use utoipa::ToSchema;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ProblemDetails};
+use crate::extract::ApiJson;
 use crate::state::AppState;
 
 /// A user as the API shows it (never the password hash).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct UserView {
     id: UserId,
+    /// Sign-in address (lower-cased).
+    #[schema(format = Email)]
     email: String,
+    /// Name shown on reviews.
     display_name: String,
     roles: Vec<Role>,
+    #[schema(value_type = String, format = DateTime)]
     created_at: Timestamp,
 }
 
@@ -37,13 +42,31 @@ impl From<&User> for UserView {
 }
 
 /// Tokens for a signed-in user.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct SessionView {
+    /// JWT to send as `Authorization: Bearer …`.
     access_token: String,
+    /// Always `Bearer`.
     token_type: &'static str,
+    /// Seconds the access token stays valid.
     expires_in: u64,
+    /// Single-use token for `POST /api/auth/refresh`.
     refresh_token: String,
     user: UserView,
+}
+
+/// What a client sends to register (the wire form of `shop_auth::RegisterInput`).
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the body; `RegisterInput` deserializes it
+pub(crate) struct RegisterBody {
+    /// Sign-in address.
+    #[schema(format = Email)]
+    email: String,
+    /// 8–128 characters, not the email.
+    #[schema(format = Password)]
+    password: String,
+    /// Name shown on reviews, 1–80 characters.
+    display_name: String,
 }
 
 impl From<Session> for SessionView {
@@ -58,43 +81,62 @@ impl From<Session> for SessionView {
     }
 }
 
-#[derive(Deserialize)]
+/// Credentials.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LoginInput {
+    /// Sign-in address.
     email: String,
+    /// Password.
+    #[schema(format = Password)]
     password: String,
 }
 
-#[derive(Deserialize)]
+/// A refresh token from a session.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RefreshInput {
+    /// The session's `refresh_token`.
     refresh_token: String,
 }
 
-fn auth(state: &AppState) -> Result<&Arc<AuthService>, ApiError> {
-    state
-        .auth
-        .as_ref()
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route"))
+pub(crate) fn auth(state: &AppState) -> Result<&Arc<AuthService>, ApiError> {
+    state.auth.as_ref().ok_or_else(ApiError::no_route)
 }
 
-/// `POST /api/auth/register` → 201 with the new user.
+/// Create a customer account.
+#[utoipa::path(
+    post, path = "/api/auth/register", tag = "auth",
+    request_body = RegisterBody,
+    responses(
+        (status = 201, description = "The new user", body = UserView),
+        (status = 409, description = "Email taken", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
 pub(crate) async fn register(
     State(state): State<AppState>,
-    body: Result<Json<RegisterInput>, JsonRejection>,
+    ApiJson(input): ApiJson<RegisterInput>,
 ) -> Result<(StatusCode, Json<UserView>), ApiError> {
-    let Json(input) = body?;
     let user = auth(&state)?.register(&input).await?;
     Ok((StatusCode::CREATED, Json(UserView::from(&user))))
 }
 
-/// `POST /api/auth/login` → a session. Failures are throttled per email and per client address.
+/// Sign in. Failures are throttled per email and per client address.
+#[utoipa::path(
+    post, path = "/api/auth/login", tag = "auth",
+    request_body = LoginInput,
+    responses(
+        (status = 200, description = "A session", body = SessionView),
+        (status = 401, description = "Wrong email or password", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failures; see Retry-After", body = ProblemDetails,
+            content_type = "application/problem+json"),
+    ),
+)]
 pub(crate) async fn login(
     State(state): State<AppState>,
     ext: Extensions,
-    body: Result<Json<LoginInput>, JsonRejection>,
+    ApiJson(input): ApiJson<LoginInput>,
 ) -> Result<Json<SessionView>, ApiError> {
-    let Json(input) = body?;
     // The socket's peer address; behind a proxy, deploy with one that sets it correctly.
     let client = ext
         .get::<ConnectInfo<SocketAddr>>()
@@ -105,23 +147,36 @@ pub(crate) async fn login(
     Ok(Json(session.into()))
 }
 
-/// `POST /api/auth/refresh` → the next session; the refresh token is used up.
+/// Trade a refresh token for the next session; the token is used up (reusing it ends the
+/// whole login).
+#[utoipa::path(
+    post, path = "/api/auth/refresh", tag = "auth",
+    request_body = RefreshInput,
+    responses(
+        (status = 200, description = "The next session", body = SessionView),
+        (status = 401, description = "Unknown, used, expired or revoked refresh token",
+            body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
 pub(crate) async fn refresh(
     State(state): State<AppState>,
-    body: Result<Json<RefreshInput>, JsonRejection>,
+    ApiJson(input): ApiJson<RefreshInput>,
 ) -> Result<Json<SessionView>, ApiError> {
-    let Json(input) = body?;
     Ok(Json(
         auth(&state)?.refresh(&input.refresh_token).await?.into(),
     ))
 }
 
-/// `POST /api/auth/logout` → 204; ends the login the refresh token belongs to.
+/// End the login the refresh token belongs to.
+#[utoipa::path(
+    post, path = "/api/auth/logout", tag = "auth",
+    request_body = RefreshInput,
+    responses((status = 204, description = "Signed out")),
+)]
 pub(crate) async fn logout(
     State(state): State<AppState>,
-    body: Result<Json<RefreshInput>, JsonRejection>,
+    ApiJson(input): ApiJson<RefreshInput>,
 ) -> Result<StatusCode, ApiError> {
-    let Json(input) = body?;
     auth(&state)?.logout(&input.refresh_token).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,57 +1,67 @@
-//! Catalog reads: product search and product by ID or slug.
+//! Catalog: product search and product by ID or slug for everyone; creating, changing,
+//! deleting and restocking products for admins.
 
 use axum::Json;
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
-use axum::http::Extensions;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use shop_auth::Principal;
 use shop_core::{
-    PageLimit, Product, ProductCursor, ProductId, ProductQuery, ProductSort, Role, SearchText, Slug,
+    FieldError, NewProduct, PageLimit, Product, ProductCursor, ProductId, ProductInput,
+    ProductPatch, ProductPatchInput, ProductQuery, ProductSort, SearchText, Slug,
 };
+use utoipa::{IntoParams, ToSchema};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ProblemDetails};
+use crate::extract::{Admin, ApiJson, ApiPath, ApiQuery, Caller};
 use crate::state::AppState;
 
-fn is_admin(ext: &Extensions) -> bool {
-    ext.get::<Principal>()
-        .is_some_and(|p| p.has_role(Role::Admin))
-}
-
 /// Query parameters of `GET /api/products`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListParams {
+    /// Text to find in product names (case-insensitive), 1–100 characters.
     q: Option<String>,
+    /// Lowest price, in minor units.
     min_price: Option<i64>,
+    /// Highest price, in minor units.
     max_price: Option<i64>,
+    /// Admins only: `false` lists inactive products (others always see active ones).
     active: Option<bool>,
-    sort: Option<String>,
+    /// Order of the list (default `newest`).
+    sort: Option<ProductSort>,
+    /// Page size, 1–100 (larger values are capped; default 20).
     limit: Option<u64>,
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
 /// A page of products.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ProductPage {
     items: Vec<Product>,
+    /// Pass as `cursor` for the next page; absent on the last page.
     next_cursor: Option<String>,
 }
 
-/// `GET /api/products`. Customers and anonymous callers see active products only; admins may
-/// filter with `active`. `limit` is capped at 100.
+/// Path parameter naming a product by ID.
+pub(crate) fn product_id(raw: &str) -> Result<ProductId, ApiError> {
+    ProductId::parse(raw).map_err(|e| ApiError::bad_field(e.at("id")))
+}
+
+/// Search the catalog.
+#[utoipa::path(
+    get, path = "/api/products", tag = "catalog",
+    params(ListParams),
+    responses((status = 200, description = "A page of products", body = ProductPage)),
+    security((), ("bearer" = [])),
+)]
 pub(crate) async fn list(
     State(state): State<AppState>,
-    ext: Extensions,
-    params: Result<Query<ListParams>, QueryRejection>,
+    caller: Caller,
+    ApiQuery(p): ApiQuery<ListParams>,
 ) -> Result<Json<ProductPage>, ApiError> {
-    let Query(p) = params?;
-    let sort = p
-        .sort
-        .as_deref()
-        .map(ProductSort::parse)
-        .transpose()
-        .map_err(ApiError::bad_field)?
-        .unwrap_or_default();
+    let sort = p.sort.unwrap_or_default();
     let text =
         p.q.as_deref()
             .filter(|q| !q.trim().is_empty())
@@ -61,7 +71,7 @@ pub(crate) async fn list(
     if let (Some(lo), Some(hi)) = (p.min_price, p.max_price)
         && lo > hi
     {
-        return Err(ApiError::bad_field(shop_core::FieldError::new(
+        return Err(ApiError::bad_field(FieldError::new(
             "min_price",
             "out_of_range",
             "must not exceed max_price",
@@ -77,7 +87,11 @@ pub(crate) async fn list(
         text,
         min_price: p.min_price,
         max_price: p.max_price,
-        active: if is_admin(&ext) { p.active } else { Some(true) },
+        active: if caller.is_admin() {
+            p.active
+        } else {
+            Some(true)
+        },
         sort,
         limit: p.limit.map_or(PageLimit::DEFAULT, PageLimit::capped),
         after,
@@ -89,13 +103,22 @@ pub(crate) async fn list(
     }))
 }
 
-/// `GET /api/products/{id_or_slug}`. Inactive products are visible to admins only.
+/// A product by ID or slug. Inactive products are visible to admins only.
+#[utoipa::path(
+    get, path = "/api/products/{id}", tag = "catalog",
+    params(("id" = String, Path, description = "Product ID (UUID) or slug")),
+    responses(
+        (status = 200, description = "The product", body = Product),
+        (status = 404, description = "No such (visible) product", body = ProblemDetails,
+            content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = [])),
+)]
 pub(crate) async fn get(
     State(state): State<AppState>,
-    ext: Extensions,
-    key: Result<Path<String>, PathRejection>,
+    caller: Caller,
+    ApiPath(key): ApiPath<String>,
 ) -> Result<Json<Product>, ApiError> {
-    let Path(key) = key?;
     let found = match ProductId::parse(&key) {
         Ok(id) => state.commerce.get_product(id).await?,
         Err(_) => match Slug::parse(&key) {
@@ -104,7 +127,122 @@ pub(crate) async fn get(
         },
     };
     found
-        .filter(|p| p.active || is_admin(&ext))
+        .filter(|p| p.active || caller.is_admin())
         .map(Json)
         .ok_or_else(|| ApiError::not_found("product"))
+}
+
+fn created(product: Product) -> Response {
+    let location = format!("/api/products/{}", product.id);
+    let mut res = (StatusCode::CREATED, Json(product)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    res
+}
+
+/// Create a product (admin).
+#[utoipa::path(
+    post, path = "/api/products", tag = "catalog",
+    request_body = ProductInput,
+    responses(
+        (status = 201, description = "Created", body = Product),
+        (status = 403, description = "Not an admin", body = ProblemDetails,
+            content_type = "application/problem+json"),
+        (status = 409, description = "SKU or slug taken", body = ProblemDetails,
+            content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    _admin: Admin,
+    ApiJson(input): ApiJson<ProductInput>,
+) -> Result<Response, ApiError> {
+    let product = Product::create(NewProduct::try_from(input).map_err(shop_core::Error::from)?);
+    state.commerce.create_product(&product).await?;
+    Ok(created(product))
+}
+
+/// Change some fields of a product (admin). `"image_url": null` removes the image.
+#[utoipa::path(
+    patch, path = "/api/products/{id}", tag = "catalog",
+    params(("id" = String, Path, format = Uuid, description = "Product ID")),
+    request_body = ProductPatchInput,
+    responses(
+        (status = 200, description = "The changed product", body = Product),
+        (status = 403, description = "Not an admin", body = ProblemDetails,
+            content_type = "application/problem+json"),
+        (status = 404, description = "No such product", body = ProblemDetails,
+            content_type = "application/problem+json"),
+        (status = 409, description = "SKU or slug taken", body = ProblemDetails,
+            content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn update(
+    State(state): State<AppState>,
+    _admin: Admin,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(input): ApiJson<ProductPatchInput>,
+) -> Result<Json<Product>, ApiError> {
+    let id = product_id(&id)?;
+    let patch = ProductPatch::try_from(input).map_err(shop_core::Error::from)?;
+    Ok(Json(state.commerce.update_product(id, &patch).await?))
+}
+
+/// Delete a product (admin). Orders keep their own copy of its name and price.
+#[utoipa::path(
+    delete, path = "/api/products/{id}", tag = "catalog",
+    params(("id" = String, Path, format = Uuid, description = "Product ID")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Not an admin", body = ProblemDetails,
+            content_type = "application/problem+json"),
+        (status = 404, description = "No such product", body = ProblemDetails,
+            content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn delete(
+    State(state): State<AppState>,
+    _admin: Admin,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    state.commerce.delete_product(product_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A change of stock on hand.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StockAdjustment {
+    /// Units to add (positive) or remove (negative); stock never goes below zero.
+    delta: i64,
+}
+
+/// Add or remove stock (admin).
+#[utoipa::path(
+    post, path = "/api/products/{id}/stock", tag = "catalog",
+    params(("id" = String, Path, format = Uuid, description = "Product ID")),
+    request_body = StockAdjustment,
+    responses(
+        (status = 200, description = "The product with its new stock", body = Product),
+        (status = 409, description = "Would take stock below zero", body = ProblemDetails,
+            content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = ProblemDetails,
+            content_type = "application/problem+json"),
+        (status = 404, description = "No such product", body = ProblemDetails,
+            content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn adjust_stock(
+    State(state): State<AppState>,
+    _admin: Admin,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(input): ApiJson<StockAdjustment>,
+) -> Result<Json<Product>, ApiError> {
+    let id = product_id(&id)?;
+    Ok(Json(state.commerce.adjust_stock(id, input.delta).await?))
 }

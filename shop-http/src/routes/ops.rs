@@ -1,19 +1,47 @@
-//! Liveness and readiness.
+//! Liveness, readiness, metrics and the OpenAPI document.
 
+use axum::Extension;
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
-use serde_json::{Value, json};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::state::AppState;
 
-/// `GET /health`: the process is up (no dependency is checked).
-pub(crate) async fn health() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+/// Liveness or readiness.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Status {
+    /// `ok`, `ready` or `unavailable`.
+    status: &'static str,
+    /// Dependencies that did not answer (readiness only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    down: Vec<&'static str>,
 }
 
-/// `GET /ready`: every dependency answers; 503 naming the ones that do not.
-pub(crate) async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+/// The process is up (no dependency is checked).
+#[utoipa::path(
+    get, path = "/health", tag = "ops",
+    responses((status = 200, description = "Alive", body = Status)),
+)]
+pub(crate) async fn health() -> Json<Status> {
+    Json(Status {
+        status: "ok",
+        down: Vec::new(),
+    })
+}
+
+/// Every dependency (stores, broker) answers.
+#[utoipa::path(
+    get, path = "/ready", tag = "ops",
+    responses(
+        (status = 200, description = "Ready", body = Status),
+        (status = 503, description = "Some dependency is down", body = Status),
+    ),
+)]
+pub(crate) async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Status>) {
     let mut down = Vec::new();
     for (name, dep) in &state.readiness {
         if dep.ping().await.is_err() {
@@ -21,11 +49,60 @@ pub(crate) async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Va
         }
     }
     if down.is_empty() {
-        (StatusCode::OK, Json(json!({ "status": "ready" })))
+        (
+            StatusCode::OK,
+            Json(Status {
+                status: "ready",
+                down,
+            }),
+        )
     } else {
         (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "status": "unavailable", "down": down })),
+            Json(Status {
+                status: "unavailable",
+                down,
+            }),
         )
     }
+}
+
+/// Prometheus metrics (OpenMetrics text).
+#[utoipa::path(
+    get, path = "/metrics", tag = "ops",
+    responses((status = 200, description = "Metrics",
+        content_type = "application/openmetrics-text", body = String)),
+)]
+pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
+    // A store that cannot answer leaves the outbox gauges as they were; the scrape succeeds.
+    let outbox = state.commerce.outbox_stats().await.ok();
+    let text = state.metrics.render(outbox);
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+        )],
+        text,
+    )
+        .into_response()
+}
+
+/// The rendered OpenAPI document, made once when the router is built.
+#[derive(Debug, Clone)]
+pub(crate) struct OpenApiJson(pub(crate) Bytes);
+
+/// This API's OpenAPI 3.1 document.
+#[utoipa::path(
+    get, path = "/openapi.json", tag = "ops",
+    responses((status = 200, description = "The OpenAPI document", body = Object)),
+)]
+pub(crate) async fn openapi(Extension(doc): Extension<OpenApiJson>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        doc.0,
+    )
+        .into_response()
 }

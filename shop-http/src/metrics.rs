@@ -1,0 +1,171 @@
+//! Prometheus metrics: request counts and latency by route and status, checkout outcomes and
+//! outbox lag, served at `GET /metrics` in the OpenMetrics text format.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use parking_lot::Mutex;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use shop_core::OutboxStats;
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    /// The route template (`/api/products/{id}`), never the raw path: bounded cardinality.
+    route: String,
+    status: u16,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CheckoutLabels {
+    outcome: String,
+}
+
+fn latency_histogram() -> Histogram {
+    // 0.5 ms … ~16 s.
+    Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+}
+
+/// The API's metrics. One per router; cheap to share.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<RequestLabels, Histogram, fn() -> Histogram>,
+    checkouts: Family<CheckoutLabels, Counter>,
+    outbox_pending: Gauge,
+    outbox_lag: Gauge<f64, AtomicU64>,
+    /// Serialises renders so two scrapes don't interleave their gauge updates.
+    render_lock: Mutex<()>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// Empty metrics, every family registered.
+    #[must_use]
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("shop");
+        let requests = Family::<RequestLabels, Counter>::default();
+        let latency = Family::new_with_constructor(latency_histogram as fn() -> Histogram);
+        let checkouts = Family::<CheckoutLabels, Counter>::default();
+        let outbox_pending = Gauge::default();
+        let outbox_lag = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests by method, route template and status",
+            requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency by method, route template and status",
+            latency.clone(),
+        );
+        registry.register(
+            "checkouts",
+            "Checkout attempts by outcome (placed, replayed, or the error code)",
+            checkouts.clone(),
+        );
+        registry.register(
+            "outbox_pending_events",
+            "Domain events written but not yet published",
+            outbox_pending.clone(),
+        );
+        registry.register(
+            "outbox_lag_seconds",
+            "Age of the oldest unpublished domain event (0 when none)",
+            outbox_lag.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            latency,
+            checkouts,
+            outbox_pending,
+            outbox_lag,
+            render_lock: Mutex::new(()),
+        }
+    }
+
+    /// Records one finished request.
+    pub fn observe_request(&self, method: &str, route: &str, status: u16, took: Duration) {
+        let labels = RequestLabels {
+            method: method.to_owned(),
+            route: route.to_owned(),
+            status,
+        };
+        self.requests.get_or_create(&labels).inc();
+        self.latency
+            .get_or_create(&labels)
+            .observe(took.as_secs_f64());
+    }
+
+    /// Records one checkout outcome: `placed`, `replayed` or an error code.
+    pub fn observe_checkout(&self, outcome: &str) {
+        self.checkouts
+            .get_or_create(&CheckoutLabels {
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    /// The text exposition, with the outbox gauges set from `outbox` (left as they were when
+    /// the store could not say).
+    #[must_use]
+    pub fn render(&self, outbox: Option<OutboxStats>) -> String {
+        let _guard = self.render_lock.lock();
+        if let Some(stats) = outbox {
+            self.outbox_pending
+                .set(i64::try_from(stats.pending).unwrap_or(i64::MAX));
+            let lag = stats.oldest_pending_at.map_or(0.0, |at| {
+                (shop_core::time::now() - at).num_milliseconds().max(0) as f64 / 1000.0
+            });
+            self.outbox_lag.set(lag);
+        }
+        let mut out = String::new();
+        // Writing to a String cannot fail.
+        let _ = encode(&mut out, &self.registry);
+        out
+    }
+}
+
+/// Middleware recording every routed request.
+pub(crate) async fn track(
+    State(metrics): State<Arc<Metrics>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = req.method().clone();
+    let started = Instant::now();
+    let res = next.run(req).await;
+    metrics.observe_request(
+        method.as_str(),
+        &route,
+        res.status().as_u16(),
+        started.elapsed(),
+    );
+    res
+}

@@ -1,0 +1,307 @@
+//! Checkout and orders.
+//!
+//! `POST /api/checkout` needs an `Idempotency-Key` header: the same key with the same body
+//! returns the first order (`200`) however often the client retries; the same key with another
+//! body is refused (`409 idempotency_key_reused`). The body is compared by the SHA-256 of its
+//! canonical JSON form, so whitespace and field order do not matter.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use shop_core::{
+    CheckoutRequest, FieldError, IdempotencyKey, Order, OrderCursor, OrderId, OrderQuery,
+    OrderStatus, PageLimit, RequestFingerprint, UserId,
+};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::{ApiError, ProblemDetails};
+use crate::extract::{Admin, ApiJson, ApiPath, ApiQuery, SignedIn};
+use crate::state::AppState;
+
+/// What a client may confirm at checkout. An empty body is the same as `{}`.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CheckoutBody {
+    /// The cart `version` the client showed its user; when given, checkout refuses with
+    /// `409 cart_changed` if the cart has changed since.
+    #[serde(default)]
+    cart_version: Option<u64>,
+}
+
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+fn idempotency_key(headers: &HeaderMap) -> Result<IdempotencyKey, ApiError> {
+    let raw = headers.get(IDEMPOTENCY_KEY).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "idempotency_key_required",
+            "send an Idempotency-Key header (1-255 visible ASCII characters) so retries are safe",
+        )
+    })?;
+    let text = raw.to_str().map_err(|_| {
+        ApiError::bad_field(FieldError::new(
+            "Idempotency-Key",
+            "invalid_characters",
+            "must be visible ASCII",
+        ))
+    })?;
+    IdempotencyKey::parse(text).map_err(|e| ApiError::bad_field(e.at("Idempotency-Key")))
+}
+
+fn parse_checkout_body(body: &[u8]) -> Result<CheckoutBody, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(CheckoutBody::default());
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        let (status, code) = if e.is_data() {
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body")
+        } else {
+            (StatusCode::BAD_REQUEST, "malformed_json")
+        };
+        ApiError::new(status, code, format!("invalid checkout body: {e}"))
+    })
+}
+
+fn fingerprint(body: &CheckoutBody) -> Result<RequestFingerprint, ApiError> {
+    let canonical = serde_json::to_vec(body)
+        .map_err(|e| ApiError::from(shop_core::Error::internal(e.to_string())))?;
+    let digest = Sha256::digest(&canonical);
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    RequestFingerprint::parse(hex).map_err(|e| ApiError::from(shop_core::Error::from(e)))
+}
+
+/// Place an order from the caller's cart.
+#[utoipa::path(
+    post, path = "/api/checkout", tag = "checkout",
+    params(("Idempotency-Key" = String, Header,
+        description = "Client-chosen key, 1-255 visible ASCII characters, unique per order attempt")),
+    request_body(content = Option<CheckoutBody>, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Order placed", body = Order),
+        (status = 200, description = "Replay: the order this key already placed", body = Order),
+        (status = 409, description = "Key reused with another body, stock or cart changed",
+            body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn checkout(
+    State(state): State<AppState>,
+    user: SignedIn,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let result = place(&state, &user, &headers, body).await;
+    let outcome = match &result {
+        Ok((_, true)) => "replayed",
+        Ok((_, false)) => "placed",
+        Err(e) => e.code,
+    };
+    state.metrics.observe_checkout(outcome);
+    let (order, replayed) = result?;
+    if replayed {
+        return Ok(Json(order).into_response());
+    }
+    let location = format!("/api/orders/{}", order.id);
+    let mut res = (StatusCode::CREATED, Json(order)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(res)
+}
+
+async fn place(
+    state: &AppState,
+    user: &SignedIn,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(Order, bool), ApiError> {
+    let key = idempotency_key(headers)?;
+    let body = body.map_err(|r| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            r.body_text(),
+        )
+    })?;
+    let parsed = parse_checkout_body(&body)?;
+    let request = CheckoutRequest {
+        user_id: user.user_id(),
+        idempotency_key: key,
+        fingerprint: fingerprint(&parsed)?,
+        expected_cart_version: parsed.cart_version,
+    };
+    let outcome = state.checkout.checkout(&request).await?;
+    Ok((outcome.order, outcome.replayed))
+}
+
+/// Query parameters of `GET /api/orders`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct OrderParams {
+    /// Only orders in this status.
+    status: Option<OrderStatus>,
+    /// Admins only: only this user's orders (customers always see their own).
+    #[param(format = Uuid)]
+    user_id: Option<String>,
+    /// Page size, 1–100 (larger values are capped; default 20).
+    limit: Option<u64>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// A page of orders, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct OrderPage {
+    items: Vec<Order>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    next_cursor: Option<String>,
+}
+
+/// The caller's orders; admins see everyone's and may filter by user.
+#[utoipa::path(
+    get, path = "/api/orders", tag = "orders",
+    params(OrderParams),
+    responses(
+        (status = 200, description = "A page of orders", body = OrderPage),
+        (status = 403, description = "A customer asked for another user's orders",
+            body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    user: SignedIn,
+    ApiQuery(p): ApiQuery<OrderParams>,
+) -> Result<Json<OrderPage>, ApiError> {
+    let filter = p
+        .user_id
+        .as_deref()
+        .map(UserId::parse)
+        .transpose()
+        .map_err(|e| ApiError::bad_field(e.at("user_id")))?;
+    let user_id = if user.is_admin() {
+        filter
+    } else {
+        match filter {
+            Some(other) if other != user.user_id() => {
+                return Err(ApiError::forbidden("customers see only their own orders"));
+            }
+            _ => Some(user.user_id()),
+        }
+    };
+    let after = p
+        .cursor
+        .as_deref()
+        .map(OrderCursor::decode)
+        .transpose()
+        .map_err(ApiError::bad_field)?;
+    let query = OrderQuery {
+        user_id,
+        status: p.status,
+        limit: p.limit.map_or(PageLimit::DEFAULT, PageLimit::capped),
+        after,
+    };
+    let page = state.commerce.list_orders(&query).await?;
+    Ok(Json(OrderPage {
+        items: page.items,
+        next_cursor: page.next.map(|c| c.encode()),
+    }))
+}
+
+/// Path parameter naming an order by ID.
+fn order_id(raw: &str) -> Result<OrderId, ApiError> {
+    OrderId::parse(raw).map_err(|e| ApiError::bad_field(e.at("id")))
+}
+
+/// The order, when the caller owns it or is an admin; another user's order is "not found"
+/// so its existence never leaks.
+async fn visible_order(state: &AppState, user: &SignedIn, raw: &str) -> Result<Order, ApiError> {
+    let id = order_id(raw)?;
+    state
+        .commerce
+        .get_order(id)
+        .await?
+        .filter(|o| o.user_id == user.user_id() || user.is_admin())
+        .ok_or_else(|| ApiError::not_found("order"))
+}
+
+/// One order (own, or any for admins).
+#[utoipa::path(
+    get, path = "/api/orders/{id}", tag = "orders",
+    params(("id" = String, Path, format = Uuid, description = "Order ID")),
+    responses(
+        (status = 200, description = "The order", body = Order),
+        (status = 404, description = "No such order (or another user's)", body = ProblemDetails,
+            content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    user: SignedIn,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Order>, ApiError> {
+    Ok(Json(visible_order(&state, &user, &id).await?))
+}
+
+/// Cancel an order that has not shipped; its stock is released.
+#[utoipa::path(
+    post, path = "/api/orders/{id}/cancel", tag = "orders",
+    params(("id" = String, Path, format = Uuid, description = "Order ID")),
+    responses(
+        (status = 200, description = "The cancelled order", body = Order),
+        (status = 404, description = "No such order (or another user's)", body = ProblemDetails,
+            content_type = "application/problem+json"),
+        (status = 409, description = "Already shipped, delivered or cancelled",
+            body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn cancel(
+    State(state): State<AppState>,
+    user: SignedIn,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Order>, ApiError> {
+    let order = visible_order(&state, &user, &id).await?;
+    Ok(Json(state.orders.cancel(order.id).await?))
+}
+
+/// A status to move an order to.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StatusChange {
+    /// The new status; it must follow from the current one.
+    status: OrderStatus,
+}
+
+/// Move an order along its lifecycle (admin): pending → paid → shipped → delivered, or
+/// cancelled before shipping.
+#[utoipa::path(
+    put, path = "/api/orders/{id}/status", tag = "orders",
+    params(("id" = String, Path, format = Uuid, description = "Order ID")),
+    request_body = StatusChange,
+    responses(
+        (status = 200, description = "The order in its new status", body = Order),
+        (status = 403, description = "Not an admin", body = ProblemDetails,
+            content_type = "application/problem+json"),
+        (status = 404, description = "No such order", body = ProblemDetails,
+            content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed from the current status",
+            body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn set_status(
+    State(state): State<AppState>,
+    _admin: Admin,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(input): ApiJson<StatusChange>,
+) -> Result<Json<Order>, ApiError> {
+    let id = order_id(&id)?;
+    Ok(Json(state.orders.change_status(id, input.status).await?))
+}
