@@ -1,11 +1,101 @@
-//! The reference app. Placeholder until its issue is taken: it only says so.
+//! # reference-app
+//!
+//! The shop crates wired into one service. With no configuration at all it serves the demo
+//! shop on `0.0.0.0:8080` from memory; the README lists every environment variable.
+//!
+//! Start-up: read the configuration (a bad value → one message naming the variable, exit 2),
+//! connect the stores (MySQL migrations and MongoDB indexes are applied), bootstrap the admin
+//! account, seed the demo catalog into an empty catalog, start the outbox relay (to RabbitMQ
+//! when `RABBITMQ_URL` is set, else to the in-process bus), serve. On SIGTERM/SIGINT it stops
+//! accepting, lets requests in flight finish (bounded by `SHOP_SHUTDOWN_GRACE_SECS`), drains
+//! the outbox relay and closes the pools.
 
-fn main() -> std::process::ExitCode {
-    #[allow(clippy::print_stderr)]
-    {
-        eprintln!(
-            "reference-app: not implemented yet (the HTTP API lands with the shop-http issue)"
-        );
+mod config;
+mod demo;
+mod wiring;
+
+use std::process::ExitCode;
+
+use config::{AppConfig, LogFormat};
+use tracing::{error, info};
+use tracing_subscriber::EnvFilter;
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info,sqlx=warn,lapin=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .flatten_event(true)
+            .init(),
+        LogFormat::Pretty => builder.pretty().init(),
     }
-    std::process::ExitCode::from(2)
+}
+
+/// `reference-app healthcheck`: exit 0 when `GET /health` on this host's `PORT` answers 200.
+/// For container health checks in images without a shell or curl.
+fn healthcheck() -> ExitCode {
+    use std::io::{Read, Write};
+    let port = std::env::var("PORT").unwrap_or_else(|_| "8080".into());
+    let root = std::env::var("ROOT_PATH").unwrap_or_default();
+    let timeout = std::time::Duration::from_secs(2);
+    let Ok(addr) = format!("127.0.0.1:{port}").parse::<std::net::SocketAddr>() else {
+        return ExitCode::FAILURE;
+    };
+    let Ok(mut conn) = std::net::TcpStream::connect_timeout(&addr, timeout) else {
+        return ExitCode::FAILURE;
+    };
+    let _ = conn.set_read_timeout(Some(timeout));
+    let request = format!(
+        "GET {}/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        root.trim_end_matches('/')
+    );
+    let mut head = [0u8; 12];
+    if conn.write_all(request.as_bytes()).is_err() || conn.read_exact(&mut head).is_err() {
+        return ExitCode::FAILURE;
+    }
+    if head.starts_with(b"HTTP/1.1 200") {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return healthcheck();
+    }
+    let config = match AppConfig::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            #[allow(clippy::print_stderr)] // logging is not set up yet, and must not be needed
+            {
+                eprintln!("reference-app: configuration error: {e}");
+            }
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            error!(error = %e, "cannot start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(wiring::run(config)) {
+        Ok(()) => {
+            info!("stopped cleanly");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            error!(error = %e, "reference-app failed");
+            ExitCode::FAILURE
+        }
+    }
 }

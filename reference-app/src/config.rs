@@ -1,0 +1,248 @@
+//! Configuration from the environment. Every variable is listed in the README; a bad value is
+//! one [`ConfigError`] naming the variable (never echoing a secret), and the app exits 2.
+
+use std::time::Duration;
+
+use shop_store::config::{ConfigError, Secret};
+use shop_store::mongodb::MongoConfig;
+use shop_store::mysql::MySqlConfig;
+
+/// Which adapter holds a group of data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Backend {
+    Memory,
+    MySql,
+    MongoDb,
+}
+
+impl Backend {
+    fn parse(variable: &'static str, value: &str) -> Result<Self, ConfigError> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "memory" => Ok(Self::Memory),
+            "mysql" | "mariadb" => Ok(Self::MySql),
+            "mongodb" | "mongo" => Ok(Self::MongoDb),
+            _ => Err(ConfigError::new(
+                variable,
+                "must be one of memory, mysql, mongodb",
+            )),
+        }
+    }
+}
+
+/// How access tokens are signed.
+#[derive(Debug)]
+pub(crate) enum JwtKeys {
+    /// `JWT_SECRET_KEY` (HS256, at least 32 bytes).
+    Secret(Secret),
+    /// `JWT_PRIVATE_KEY_FILE` + `JWT_PUBLIC_KEY_FILE` (Ed25519 PEM).
+    Ed25519 {
+        private_pem: Vec<u8>,
+        public_pem: Vec<u8>,
+    },
+    /// Neither: a random secret for this process only.
+    Generated,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// Everything the app reads from the environment.
+#[derive(Debug)]
+pub(crate) struct AppConfig {
+    pub(crate) port: u16,
+    pub(crate) store: Backend,
+    pub(crate) users_store: Backend,
+    pub(crate) reviews_store: Backend,
+    pub(crate) mysql: Option<MySqlConfig>,
+    pub(crate) mongodb: Option<MongoConfig>,
+    pub(crate) rabbitmq: Option<shop_events::RabbitConfig>,
+    pub(crate) jwt: JwtKeys,
+    pub(crate) http: shop_http::HttpConfig,
+    pub(crate) log_format: LogFormat,
+    pub(crate) admin_email: String,
+    pub(crate) admin_password: Option<Secret>,
+    pub(crate) demo_data: bool,
+    pub(crate) shutdown_grace: Duration,
+}
+
+fn var(name: &'static str) -> Result<Option<String>, ConfigError> {
+    match std::env::var(name) {
+        Ok(v) if v.trim().is_empty() => Ok(None),
+        Ok(v) => Ok(Some(v)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(ConfigError::new(name, "is not valid UTF-8")),
+    }
+}
+
+fn flag(name: &'static str, default: bool) -> Result<bool, ConfigError> {
+    match var(name)?.as_deref().map(str::trim) {
+        None => Ok(default),
+        Some("true" | "1" | "yes") => Ok(true),
+        Some("false" | "0" | "no") => Ok(false),
+        Some(_) => Err(ConfigError::new(name, "must be true or false")),
+    }
+}
+
+fn read_file(name: &'static str, path: &str) -> Result<Vec<u8>, ConfigError> {
+    std::fs::read(path).map_err(|e| ConfigError::new(name, format!("cannot read the file: {e}")))
+}
+
+impl AppConfig {
+    pub(crate) fn from_env() -> Result<Self, ConfigError> {
+        let port = match var("PORT")? {
+            None => 8080,
+            Some(p) => p
+                .trim()
+                .parse::<u16>()
+                .map_err(|_| ConfigError::new("PORT", "must be a port number (0-65535)"))?,
+        };
+        let store = match var("SHOP_STORE")? {
+            None => Backend::Memory,
+            Some(v) => Backend::parse("SHOP_STORE", &v)?,
+        };
+        let users_store = match var("SHOP_USERS_STORE")? {
+            None => store,
+            Some(v) => Backend::parse("SHOP_USERS_STORE", &v)?,
+        };
+        let reviews_store = match var("SHOP_REVIEWS_STORE")? {
+            None => store,
+            Some(v) => Backend::parse("SHOP_REVIEWS_STORE", &v)?,
+        };
+        let used = [store, users_store, reviews_store];
+        let mysql = if used.contains(&Backend::MySql) {
+            Some(MySqlConfig::from_env()?)
+        } else {
+            None
+        };
+        let mongodb = if used.contains(&Backend::MongoDb) {
+            if var("MONGODB_URI")?.is_none() {
+                return Err(ConfigError::new(
+                    "MONGODB_URI",
+                    "must be set when a store is mongodb",
+                ));
+            }
+            Some(MongoConfig::from_env()?)
+        } else {
+            None
+        };
+        let rabbitmq = if var("RABBITMQ_URL")?.is_some() {
+            Some(
+                shop_events::RabbitConfig::from_env()
+                    .map_err(|(variable, reason)| ConfigError::new(variable, reason))?,
+            )
+        } else {
+            None
+        };
+        let jwt = match (
+            var("JWT_SECRET_KEY")?,
+            var("JWT_PRIVATE_KEY_FILE")?,
+            var("JWT_PUBLIC_KEY_FILE")?,
+        ) {
+            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+                return Err(ConfigError::new(
+                    "JWT_SECRET_KEY",
+                    "set either JWT_SECRET_KEY or the JWT_*_KEY_FILE pair, not both",
+                ));
+            }
+            (Some(secret), None, None) => {
+                if secret.len() < 32 {
+                    return Err(ConfigError::new(
+                        "JWT_SECRET_KEY",
+                        "must be at least 32 bytes",
+                    ));
+                }
+                JwtKeys::Secret(Secret::new(secret))
+            }
+            (None, Some(private), Some(public)) => JwtKeys::Ed25519 {
+                private_pem: read_file("JWT_PRIVATE_KEY_FILE", &private)?,
+                public_pem: read_file("JWT_PUBLIC_KEY_FILE", &public)?,
+            },
+            (None, Some(_), None) => {
+                return Err(ConfigError::new(
+                    "JWT_PUBLIC_KEY_FILE",
+                    "must be set with JWT_PRIVATE_KEY_FILE",
+                ));
+            }
+            (None, None, Some(_)) => {
+                return Err(ConfigError::new(
+                    "JWT_PRIVATE_KEY_FILE",
+                    "must be set with JWT_PUBLIC_KEY_FILE",
+                ));
+            }
+            (None, None, None) => JwtKeys::Generated,
+        };
+        let root_path = var("ROOT_PATH")?.unwrap_or_default();
+        if !root_path.is_empty()
+            && (!root_path.starts_with('/') || root_path.contains(['?', '#', ' ', '{', '}']))
+        {
+            return Err(ConfigError::new(
+                "ROOT_PATH",
+                "must be a path starting with / (e.g. /shop)",
+            ));
+        }
+        let cors_origins: Vec<String> = var("CORS_ORIGINS")?
+            .map(|v| {
+                v.split(',')
+                    .map(|o| o.trim().to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(bad) = cors_origins
+            .iter()
+            .find(|o| !(o.starts_with("http://") || o.starts_with("https://")))
+        {
+            return Err(ConfigError::new(
+                "CORS_ORIGINS",
+                format!("{bad:?} is not an http(s) origin"),
+            ));
+        }
+        let log_format = match var("LOG_FORMAT")?.as_deref().map(str::trim) {
+            None | Some("json") => LogFormat::Json,
+            Some("pretty") => LogFormat::Pretty,
+            Some(_) => return Err(ConfigError::new("LOG_FORMAT", "must be json or pretty")),
+        };
+        let admin_email = var("SHOP_ADMIN_EMAIL")?.unwrap_or_else(|| "admin@shop.local".into());
+        shop_core::Email::parse(&admin_email)
+            .map_err(|e| ConfigError::new("SHOP_ADMIN_EMAIL", e.message.into_owned()))?;
+        let admin_password = var("SHOP_ADMIN_PASSWORD")?.map(Secret::new);
+        if let Some(p) = &admin_password {
+            let email = shop_core::Email::parse(&admin_email)
+                .map_err(|e| ConfigError::new("SHOP_ADMIN_EMAIL", e.message.into_owned()))?;
+            shop_auth::check_password_policy(p.expose(), &email)
+                .map_err(|e| ConfigError::new("SHOP_ADMIN_PASSWORD", e.message.into_owned()))?;
+        }
+        let shutdown_grace = match var("SHOP_SHUTDOWN_GRACE_SECS")? {
+            None => Duration::from_secs(20),
+            Some(s) => Duration::from_secs(s.trim().parse().map_err(|_| {
+                ConfigError::new(
+                    "SHOP_SHUTDOWN_GRACE_SECS",
+                    "must be a whole number of seconds",
+                )
+            })?),
+        };
+        Ok(Self {
+            port,
+            store,
+            users_store,
+            reviews_store,
+            mysql,
+            mongodb,
+            rabbitmq,
+            jwt,
+            http: shop_http::HttpConfig {
+                root_path,
+                cors_origins,
+                ..shop_http::HttpConfig::default()
+            },
+            log_format,
+            admin_email,
+            admin_password,
+            demo_data: flag("SHOP_DEMO_DATA", true)?,
+            shutdown_grace,
+        })
+    }
+}

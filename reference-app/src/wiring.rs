@@ -1,0 +1,267 @@
+//! Opens the configured backends and runs the service until a shutdown signal.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use shop_auth::{
+    AccessTokens, AuthService, KeySet, MemoryThrottle, PasswordParams, Passwords, RegisterInput,
+    TokenPolicy,
+};
+use shop_core::{Email, Role, ShopStore, StoreHealth, UserStore};
+use shop_events::{EventPublisher, InProcessBus, OutboxRelay, RabbitPublisher, RelayConfig};
+use shop_http::{AppState, router, serve};
+use shop_store::MemoryStore;
+use shop_store::mongodb::MongoStore;
+use shop_store::mysql::MySqlStore;
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+use crate::config::{AppConfig, Backend, JwtKeys};
+
+/// A failure after configuration was accepted (a dependency down, a port taken).
+pub(crate) type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+/// One opened backend and how to close it.
+struct Opened {
+    store: Arc<dyn ShopStore>,
+    mysql: Option<MySqlStore>,
+    mongo: Option<MongoStore>,
+}
+
+async fn open(backend: Backend, config: &AppConfig) -> Result<Opened, Failure> {
+    Ok(match backend {
+        Backend::Memory => Opened {
+            store: Arc::new(MemoryStore::new()),
+            mysql: None,
+            mongo: None,
+        },
+        Backend::MySql => {
+            let cfg = config.mysql.as_ref().ok_or("MySQL is not configured")?;
+            info!(server = ?cfg, "connecting to MySQL");
+            let store = MySqlStore::connect(cfg).await?;
+            store.migrate().await?;
+            Opened {
+                store: Arc::new(store.clone()),
+                mysql: Some(store),
+                mongo: None,
+            }
+        }
+        Backend::MongoDb => {
+            let cfg = config.mongodb.as_ref().ok_or("MongoDB is not configured")?;
+            info!(server = ?cfg, "connecting to MongoDB");
+            let store = MongoStore::connect(cfg).await?;
+            store.ensure_indexes().await?;
+            Opened {
+                store: Arc::new(store.clone()),
+                mysql: None,
+                mongo: Some(store),
+            }
+        }
+    })
+}
+
+fn random_bytes<const N: usize>() -> Result<[u8; N], Failure> {
+    let mut buf = [0u8; N];
+    getrandom::fill(&mut buf).map_err(|e| format!("no system randomness: {e}"))?;
+    Ok(buf)
+}
+
+fn random_password() -> Result<String, Failure> {
+    const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    Ok(random_bytes::<20>()?
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect())
+}
+
+fn key_set(jwt: &JwtKeys) -> Result<KeySet, Failure> {
+    Ok(match jwt {
+        JwtKeys::Secret(s) => KeySet::hs256("primary", s.expose().as_bytes())?,
+        JwtKeys::Ed25519 {
+            private_pem,
+            public_pem,
+        } => KeySet::ed25519_pem("primary", private_pem, public_pem)?,
+        JwtKeys::Generated => {
+            warn!(
+                "JWT_SECRET_KEY is not set: using a random key for this process only. \
+                 EVERY TOKEN DIES ON RESTART and replicas cannot verify each other's tokens; \
+                 set JWT_SECRET_KEY (32+ bytes) or JWT_PRIVATE_KEY_FILE/JWT_PUBLIC_KEY_FILE"
+            );
+            KeySet::hs256("generated", &random_bytes::<48>()?)?
+        }
+    })
+}
+
+/// Creates the admin account unless it exists (an existing account is left as it is).
+async fn bootstrap_admin(
+    auth: &AuthService,
+    users: &dyn UserStore,
+    config: &AppConfig,
+) -> Result<(), Failure> {
+    let email = Email::parse(&config.admin_email)?;
+    if users.find_user_by_email(&email).await?.is_some() {
+        info!(email = %email, "admin account exists; left as is");
+        return Ok(());
+    }
+    let (password, generated) = match &config.admin_password {
+        Some(p) => (p.expose().to_owned(), false),
+        None => (random_password()?, true),
+    };
+    auth.register_with_roles(
+        &RegisterInput {
+            email: email.as_str().to_owned(),
+            password: password.clone(),
+            display_name: "Admin".into(),
+        },
+        BTreeSet::from([Role::Admin, Role::Customer]),
+    )
+    .await?;
+    if generated {
+        // Printed once, to the terminal only: the one way to learn a generated password.
+        #[allow(clippy::print_stdout)]
+        {
+            println!(
+                "\n  admin account: {email}\n  password:      {password}   (shown once; set SHOP_ADMIN_PASSWORD to choose it)\n"
+            );
+        }
+    }
+    info!(email = %email, generated, "admin account created");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    info!("shutdown signal received: no new connections; finishing requests in flight");
+}
+
+/// Runs the app until SIGTERM/SIGINT.
+pub(crate) async fn run(config: AppConfig) -> Result<(), Failure> {
+    let mut opened: HashMap<Backend, Opened> = HashMap::new();
+    for backend in [config.store, config.users_store, config.reviews_store] {
+        if let std::collections::hash_map::Entry::Vacant(slot) = opened.entry(backend) {
+            slot.insert(open(backend, &config).await?);
+        }
+    }
+    let store_of = |b: Backend| opened[&b].store.clone();
+    let commerce = store_of(config.store);
+    let users = store_of(config.users_store);
+    let reviews = store_of(config.reviews_store);
+
+    let tokens = Arc::new(AccessTokens::new(
+        key_set(&config.jwt)?,
+        TokenPolicy::default(),
+    ));
+    let auth = AuthService::new(
+        users.clone(),
+        users.clone(),
+        Passwords::new(PasswordParams::default())?,
+        tokens,
+        Arc::new(MemoryThrottle::new(5, Duration::from_secs(15 * 60))),
+    )
+    .with_outbox(commerce.clone());
+    bootstrap_admin(&auth, users.as_ref(), &config).await?;
+    if config.demo_data {
+        let added = crate::demo::seed(commerce.as_ref()).await?;
+        if added > 0 {
+            info!(added, "demo catalog seeded");
+        }
+    }
+
+    let mut state = AppState::new(commerce.clone())
+        .with_auth(auth)
+        .with_reviews(reviews);
+    for (name, backend) in [
+        ("users", config.users_store),
+        ("reviews", config.reviews_store),
+    ] {
+        if backend != config.store {
+            let health: Arc<dyn StoreHealth> = store_of(backend);
+            state = state.with_readiness(name, health);
+        }
+    }
+
+    let publisher: Arc<dyn EventPublisher> = match &config.rabbitmq {
+        Some(rabbit) => {
+            info!("domain events go to RabbitMQ through the outbox");
+            Arc::new(RabbitPublisher::new(rabbit.clone()))
+        }
+        None => Arc::new(InProcessBus::default()),
+    };
+    let relay = Arc::new(OutboxRelay::new(
+        commerce.clone(),
+        publisher,
+        RelayConfig::default(),
+    ));
+    let (stop_relay, relay_stopped) = watch::channel(false);
+    let relay_task = {
+        let relay = relay.clone();
+        tokio::spawn(async move { relay.run(relay_stopped).await })
+    };
+
+    let listener = tokio::net::TcpListener::bind(("0.0.0.0", config.port)).await?;
+    let addr = listener.local_addr()?;
+    let root = config.http.root_path.trim_end_matches('/');
+    info!(%addr, root_path = root, "listening");
+    #[allow(clippy::print_stdout)] // the one line a person starting it by hand wants
+    {
+        println!(
+            "shop listening on http://{addr}{root}  —  try: curl http://127.0.0.1:{}{root}/api/products?limit=3",
+            addr.port()
+        );
+    }
+    let app = router(state, &config.http);
+    let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, app, async move {
+        shutdown_signal().await;
+        let _ = signalled_tx.send(());
+    }));
+    // After the signal, requests in flight get the grace period; then we stop regardless.
+    let grace = config.shutdown_grace;
+    let served = async {
+        let _ = signalled_rx.await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::pin!(served);
+    let mut server = server;
+    tokio::select! {
+        result = &mut server => result??,
+        () = &mut served => {
+            warn!(?grace, "requests still in flight after the grace period; stopping anyway");
+            server.abort();
+        }
+    }
+
+    let _ = stop_relay.send(true);
+    let _ = relay_task.await;
+    // One last pass so events committed by the final requests are not left behind.
+    if let Err(e) = relay.run_once().await {
+        warn!(error = %e, "outbox not fully drained; the next start publishes the rest");
+    }
+    for o in opened.into_values() {
+        if let Some(s) = o.mysql {
+            s.close().await;
+        }
+        if let Some(s) = o.mongo {
+            s.close().await;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,278 @@
+//! The built binary as an operator runs it: no configuration, a short story over HTTP,
+//! SIGTERM and a clean exit; the MySQL + MongoDB layout; and bad configuration exiting 2.
+
+#![allow(clippy::unwrap_used)] // test code
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_reference-app");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Running {
+    child: Child,
+    base: String,
+    /// The admin password printed at start-up, if one was generated.
+    printed_password: Option<String>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+/// Starts the binary with exactly `env` (plus `PORT`), waits for its start-up line.
+fn start(env: &[(&str, String)]) -> Running {
+    let port = free_port();
+    let mut cmd = Command::new(BIN);
+    cmd.env_clear()
+        .env("PORT", port.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut printed_password = None;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let line = rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("the app printed no start-up line in time");
+        if let Some(rest) = line.trim().strip_prefix("password:") {
+            printed_password = rest.split_whitespace().next().map(str::to_owned);
+        }
+        if line.contains("listening on") {
+            assert!(line.contains("curl "), "it says how to try it: {line}");
+            break;
+        }
+    }
+    Running {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+        printed_password,
+    }
+}
+
+async fn wait_ready(http: &reqwest::Client, base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(r) = http.get(format!("{base}/ready")).send().await
+            && r.status().is_success()
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "never ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn post(
+    http: &reqwest::Client,
+    url: String,
+    token: Option<&str>,
+    body: Value,
+) -> (u16, Value) {
+    let mut req = http.post(url).json(&body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t).header("idempotency-key", "story-1");
+    }
+    let res = req.send().await.unwrap();
+    (
+        res.status().as_u16(),
+        res.json().await.unwrap_or(Value::Null),
+    )
+}
+
+async fn get(http: &reqwest::Client, url: String, token: Option<&str>) -> Value {
+    let mut req = http.get(url);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send().await.unwrap().json().await.unwrap()
+}
+
+/// Register → login → cart → checkout against a running app; the admin then sees one order.
+async fn story(app: &Running, admin_password: &str) {
+    let http = reqwest::Client::new();
+    let base = &app.base;
+    wait_ready(&http, base).await;
+    let products = get(&http, format!("{base}/api/products?limit=1"), None).await;
+    let product_id = products["items"][0]["id"]
+        .as_str()
+        .expect("demo catalog")
+        .to_owned();
+    let creds = json!({"email": "op@example.com", "password": "an operator passphrase"});
+    let mut register = creds.clone();
+    register["display_name"] = json!("Op");
+    let (status, _) = post(&http, format!("{base}/api/auth/register"), None, register).await;
+    assert_eq!(status, 201);
+    let (status, session) = post(&http, format!("{base}/api/auth/login"), None, creds).await;
+    assert_eq!(status, 200);
+    let token = session["access_token"].as_str().unwrap();
+    let (status, _) = post(
+        &http,
+        format!("{base}/api/cart/items"),
+        Some(token),
+        json!({"product_id": product_id, "quantity": 1}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, order) = post(
+        &http,
+        format!("{base}/api/checkout"),
+        Some(token),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 201, "{order}");
+    let (status, admin) = post(
+        &http,
+        format!("{base}/api/auth/login"),
+        None,
+        json!({"email": "admin@shop.local", "password": admin_password}),
+    )
+    .await;
+    assert_eq!(status, 200, "the bootstrap admin can sign in");
+    let orders = get(
+        &http,
+        format!("{base}/api/orders"),
+        admin["access_token"].as_str(),
+    )
+    .await;
+    assert_eq!(orders["items"].as_array().unwrap().len(), 1);
+}
+
+fn terminate(mut app: Running) {
+    let pid = app.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = app.child.try_wait().unwrap() {
+            assert!(status.success(), "clean exit after SIGTERM: {status}");
+            return;
+        }
+        assert!(Instant::now() < deadline, "did not stop after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_with_no_configuration_and_stops_cleanly_on_sigterm() {
+    let app = start(&[]);
+    let password = app
+        .printed_password
+        .clone()
+        .expect("a generated admin password is printed");
+    story(&app, &password).await;
+    terminate(app);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_on_mysql_with_reviews_in_mongodb() {
+    let Some(mysql) = shop_store::scratch::mysql(4).await else {
+        return;
+    };
+    let Some(mongo) = shop_store::scratch::mongodb().await else {
+        return;
+    };
+    let password = "operator chosen passphrase".to_owned();
+    let app = start(&[
+        ("SHOP_STORE", "mysql".into()),
+        ("MYSQL_URL", mysql.url()),
+        ("SHOP_REVIEWS_STORE", "mongodb".into()),
+        ("MONGODB_URI", mongo.uri().to_owned()),
+        ("MONGODB_DATABASE", mongo.database().to_owned()),
+        ("SHOP_ADMIN_PASSWORD", password.clone()),
+        (
+            "JWT_SECRET_KEY",
+            "a test secret of at least thirty-two bytes".into(),
+        ),
+    ]);
+    assert!(
+        app.printed_password.is_none(),
+        "a configured password is never printed"
+    );
+    story(&app, &password).await;
+    terminate(app);
+}
+
+#[test]
+fn bad_configuration_exits_2_naming_the_variable() {
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (&[("PORT", "eighty")], "PORT"),
+        (&[("SHOP_STORE", "oracle")], "SHOP_STORE"),
+        (&[("SHOP_REVIEWS_STORE", "postgres")], "SHOP_REVIEWS_STORE"),
+        (&[("SHOP_STORE", "mongodb")], "MONGODB_URI"),
+        (
+            &[("SHOP_STORE", "mysql"), ("MYSQL_PORT", "x")],
+            "MYSQL_PORT",
+        ),
+        (&[("JWT_SECRET_KEY", "short")], "JWT_SECRET_KEY"),
+        (
+            &[("JWT_PRIVATE_KEY_FILE", "/nonexistent.pem")],
+            "JWT_PUBLIC_KEY_FILE",
+        ),
+        (&[("LOG_FORMAT", "xml")], "LOG_FORMAT"),
+        (&[("ROOT_PATH", "shop")], "ROOT_PATH"),
+        (&[("CORS_ORIGINS", "example.com")], "CORS_ORIGINS"),
+        (&[("SHOP_ADMIN_EMAIL", "not-an-email")], "SHOP_ADMIN_EMAIL"),
+        (&[("SHOP_ADMIN_PASSWORD", "short")], "SHOP_ADMIN_PASSWORD"),
+        (&[("SHOP_DEMO_DATA", "maybe")], "SHOP_DEMO_DATA"),
+        (&[("RABBITMQ_URL", "http://not-amqp")], "RABBITMQ_URL"),
+    ];
+    let down = Command::new(BIN)
+        .arg("healthcheck")
+        .env_clear()
+        .env("PORT", free_port().to_string())
+        .status()
+        .unwrap();
+    assert!(
+        !down.success(),
+        "the health check fails when nothing listens"
+    );
+    for (env, variable) in cases {
+        let out = Command::new(BIN)
+            .env_clear()
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{env:?}: {stderr}");
+        assert!(
+            stderr.contains(variable),
+            "{env:?} names {variable}: {stderr}"
+        );
+        assert!(
+            !stderr.contains("panicked") && stderr.lines().count() == 1,
+            "{stderr}"
+        );
+    }
+}
