@@ -33,7 +33,8 @@ pub(crate) async fn health() -> Json<Status> {
     })
 }
 
-/// Every dependency (stores, broker) answers.
+/// Every store answers. The broker is deliberately left out: the outbox keeps events while it
+/// is away, so a broker outage must not take the API out of service (watch the outbox lag).
 #[utoipa::path(
     get, path = "/ready", tag = "ops",
     responses(
