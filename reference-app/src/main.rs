@@ -9,6 +9,10 @@
 //! when `RABBITMQ_URL` is set, else to the in-process bus), serve. On SIGTERM/SIGINT it stops
 //! accepting, lets requests in flight finish (bounded by `SHOP_SHUTDOWN_GRACE_SECS`), drains
 //! the outbox relay and closes the pools.
+//!
+//! Subcommands: `reference-app migrate` applies the schema (MySQL migrations, MongoDB indexes)
+//! for the configured backends and exits, for a deploy step that should own it;
+//! `reference-app healthcheck` asks the running app's `/health` (the image has no shell or curl).
 
 mod config;
 mod demo;
@@ -88,9 +92,21 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(wiring::run(config)) {
+    let migrate_only = std::env::args().nth(1).as_deref() == Some("migrate");
+    let work = async {
+        if migrate_only {
+            wiring::migrate(config).await
+        } else {
+            wiring::run(config).await
+        }
+    };
+    match runtime.block_on(work) {
         Ok(()) => {
-            info!("stopped cleanly");
+            if migrate_only {
+                info!("migrated");
+            } else {
+                info!("stopped cleanly");
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -153,13 +153,41 @@ async fn shutdown_signal() {
 }
 
 /// Runs the app until SIGTERM/SIGINT.
-pub(crate) async fn run(config: AppConfig) -> Result<(), Failure> {
+/// Opens (and migrates) each configured backend once, however many roles it plays.
+async fn open_all(config: &AppConfig) -> Result<HashMap<Backend, Opened>, Failure> {
     let mut opened: HashMap<Backend, Opened> = HashMap::new();
     for backend in [config.store, config.users_store, config.reviews_store] {
         if let std::collections::hash_map::Entry::Vacant(slot) = opened.entry(backend) {
-            slot.insert(open(backend, &config).await?);
+            slot.insert(open(backend, config).await?);
         }
     }
+    Ok(opened)
+}
+
+async fn close_all(opened: HashMap<Backend, Opened>) {
+    for o in opened.into_values() {
+        if let Some(s) = o.mysql {
+            s.close().await;
+        }
+        if let Some(s) = o.mongo {
+            s.close().await;
+        }
+    }
+}
+
+/// The `migrate` subcommand: applies MySQL migrations and creates MongoDB indexes for every
+/// configured backend, then exits (for a deploy step or init container; `run` does the same
+/// at start-up, so it is optional).
+pub(crate) async fn migrate(config: AppConfig) -> Result<(), Failure> {
+    let opened = open_all(&config).await?;
+    let backends: Vec<String> = opened.keys().map(|b| format!("{b:?}")).collect();
+    close_all(opened).await;
+    info!(?backends, "schema is up to date");
+    Ok(())
+}
+
+pub(crate) async fn run(config: AppConfig) -> Result<(), Failure> {
+    let opened = open_all(&config).await?;
     let store_of = |b: Backend| opened[&b].store.clone();
     let commerce = store_of(config.store);
     let users = store_of(config.users_store);
@@ -255,13 +283,6 @@ pub(crate) async fn run(config: AppConfig) -> Result<(), Failure> {
     if let Err(e) = relay.run_once().await {
         warn!(error = %e, "outbox not fully drained; the next start publishes the rest");
     }
-    for o in opened.into_values() {
-        if let Some(s) = o.mysql {
-            s.close().await;
-        }
-        if let Some(s) = o.mongo {
-            s.close().await;
-        }
-    }
+    close_all(opened).await;
     Ok(())
 }

@@ -224,6 +224,64 @@ async fn runs_on_mysql_with_reviews_in_mongodb() {
     terminate(app);
 }
 
+async fn table_names(conn: &mut sqlx::MySqlConnection, database: &str) -> Vec<String> {
+    use sqlx::Row;
+    sqlx::query(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = ? \
+         ORDER BY table_name",
+    )
+    .bind(database)
+    .fetch_all(conn)
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.get::<String, _>(0))
+    .collect()
+}
+
+/// `reference-app migrate` on a database whose tables were all dropped recreates them and
+/// exits 0 without serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_subcommand_creates_the_schema_and_exits() {
+    use sqlx::{Connection, Executor};
+    let Some(mysql) = shop_store::scratch::mysql(1).await else {
+        return;
+    };
+    let mut conn = sqlx::MySqlConnection::connect(&mysql.url()).await.unwrap();
+    let migrated = table_names(&mut conn, &mysql.database).await;
+    assert!(migrated.iter().any(|t| t == "orders"), "{migrated:?}");
+    conn.execute("SET FOREIGN_KEY_CHECKS = 0").await.unwrap();
+    for table in &migrated {
+        conn.execute(format!("DROP TABLE `{table}`").as_str())
+            .await
+            .unwrap();
+    }
+    assert!(table_names(&mut conn, &mysql.database).await.is_empty());
+
+    let mut child = Command::new(BIN)
+        .arg("migrate")
+        .env_clear()
+        .env("SHOP_STORE", "mysql")
+        .env("MYSQL_URL", mysql.url())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("`migrate` did not exit: it must not start serving");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "{status:?}");
+    assert_eq!(table_names(&mut conn, &mysql.database).await, migrated);
+}
+
 #[test]
 fn bad_configuration_exits_2_naming_the_variable() {
     let cases: &[(&[(&str, &str)], &str)] = &[
