@@ -2,24 +2,43 @@ use async_trait::async_trait;
 use shop_core::time::now;
 use shop_core::{Cart, CartCommand, CartId, CartStore, Error, Result, UserId};
 use sqlx::mysql::MySqlConnection;
-use sqlx::{MySql, QueryBuilder};
+use sqlx::{MySql, QueryBuilder, Row};
 use tracing::instrument;
 
 use super::MySqlStore;
 use super::error::{TxResult, map};
 use super::rows;
 
-/// Reads a user's cart with its lines in order; `lock` holds the cart row until commit.
-pub(super) async fn load_cart(
-    conn: &mut MySqlConnection,
-    user_id: UserId,
-    lock: bool,
-) -> TxResult<Option<Cart>> {
-    let sql = if lock {
-        "SELECT id, version, updated_at FROM carts WHERE user_id = ? FOR UPDATE"
-    } else {
-        "SELECT id, version, updated_at FROM carts WHERE user_id = ?"
+/// Reads a user's cart with its lines in one statement, so head and lines are one snapshot
+/// (and one round trip) without a transaction.
+async fn read_cart(conn: &mut MySqlConnection, user_id: UserId) -> TxResult<Option<Cart>> {
+    let rows = sqlx::query(
+        "SELECT c.id, c.version, c.updated_at, l.product_id, l.quantity \
+         FROM carts c LEFT JOIN cart_lines l ON l.user_id = c.user_id \
+         WHERE c.user_id = ? ORDER BY l.position",
+    )
+    .bind(user_id.as_uuid())
+    .fetch_all(&mut *conn)
+    .await?;
+    let Some(head) = rows.first() else {
+        return Ok(None);
     };
+    // An empty cart is one row whose line columns are NULL.
+    let mut lines = Vec::with_capacity(rows.len());
+    for row in &rows {
+        if row
+            .try_get::<Option<uuid::Uuid>, _>("product_id")?
+            .is_some()
+        {
+            lines.push(rows::cart_line(row)?);
+        }
+    }
+    rows::cart(head, user_id, lines).map(Some)
+}
+
+/// Reads a user's cart with its lines in order, holding the cart row locked until commit.
+async fn lock_cart(conn: &mut MySqlConnection, user_id: UserId) -> TxResult<Option<Cart>> {
+    let sql = "SELECT id, version, updated_at FROM carts WHERE user_id = ? FOR UPDATE";
     let Some(head) = sqlx::query(sql)
         .bind(user_id.as_uuid())
         .fetch_optional(&mut *conn)
@@ -67,7 +86,7 @@ impl MySqlStore {
         .bind(at)
         .execute(&mut *tx)
         .await?;
-        let mut cart = load_cart(&mut tx, user_id, true)
+        let mut cart = lock_cart(&mut tx, user_id)
             .await?
             .ok_or_else(|| Error::internal("cart vanished inside its transaction"))?;
         cart.apply(cmd, at)?;
@@ -103,9 +122,7 @@ impl MySqlStore {
 impl CartStore for MySqlStore {
     async fn get_cart(&self, user_id: UserId) -> Result<Option<Cart>> {
         let mut conn = self.pool.acquire().await.map_err(map)?;
-        load_cart(&mut conn, user_id, false)
-            .await
-            .map_err(Error::from)
+        read_cart(&mut conn, user_id).await.map_err(Error::from)
     }
 
     #[instrument(skip(self), fields(user_id = %user_id))]
