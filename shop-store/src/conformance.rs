@@ -375,7 +375,10 @@ pub async fn product_writes_emit_events(store: Store) {
         ]
     );
     assert!(events.iter().all(|e| e.aggregate_id == p.id.as_uuid()));
-    assert_eq!(events[2].payload["active"], serde_json::json!(false));
+    assert_eq!(
+        events[2].payload_value()["active"],
+        serde_json::json!(false)
+    );
 }
 
 /// Name search is a case-insensitive literal substring: `%`, `_`, quotes, backslashes and
@@ -717,6 +720,22 @@ pub async fn checkout_places_order(store: Store) {
     let placed = events_of(&store, EventType::OrderPlaced).await;
     assert_eq!(placed.len(), 1);
     assert_eq!(placed[0].aggregate_id, order.id.as_uuid());
+    // The payload survives the store as the JSON the domain made.
+    let payload = placed[0].payload_value();
+    assert_eq!(payload["order_id"], serde_json::json!(order.id));
+    assert_eq!(payload["total"], serde_json::json!(order.total));
+    assert_eq!(
+        payload["lines"].as_array().map(Vec::len),
+        Some(order.lines.len())
+    );
+    assert_eq!(
+        payload["lines"][0]["sku"],
+        serde_json::json!(order.lines[0].sku)
+    );
+    assert_eq!(
+        payload["lines"][0]["quantity"],
+        serde_json::json!(order.lines[0].quantity)
+    );
     // The snapshot survives later price changes.
     let patch = ProductPatch {
         price: Some(Price::new(Money::new(1, Currency::USD)).unwrap()),
@@ -953,7 +972,7 @@ pub async fn checkout_emits_stock_low(store: Store) {
     let low = events_of(&store, EventType::StockLow).await;
     assert_eq!(low.len(), 1);
     assert_eq!(low[0].aggregate_id, p.id.as_uuid());
-    assert_eq!(low[0].payload["stock"], serde_json::json!(4));
+    assert_eq!(low[0].payload_value()["stock"], serde_json::json!(4));
 }
 
 /// 64 tasks check out the last units at once: exactly that many units are sold, stock never
@@ -1095,7 +1114,10 @@ pub async fn order_status_happy_path(store: Store) {
         assert_eq!(store.get_order(order.id).await.unwrap().unwrap().status, to);
     }
     let changes = events_of(&store, EventType::OrderStatusChanged).await;
-    let tos: Vec<_> = changes.iter().map(|e| e.payload["to"].clone()).collect();
+    let tos: Vec<_> = changes
+        .iter()
+        .map(|e| e.payload_value()["to"].clone())
+        .collect();
     assert_eq!(tos, vec!["paid", "shipped", "delivered"]);
     assert_eq!(
         stock(&store, p.id).await,
