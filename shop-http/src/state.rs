@@ -18,8 +18,9 @@ pub struct AppState {
     pub commerce: Arc<dyn CommerceStore>,
     /// Reviews, possibly in another backend; without it the review routes answer 404.
     pub reviews: Option<Arc<dyn ReviewStore>>,
-    /// Everything `/ready` checks (the commerce store is always included).
-    pub readiness: Vec<(&'static str, Arc<dyn StoreHealth>)>,
+    /// Everything `/ready` checks (the commerce store is always included). Shared, because
+    /// the state is cloned for every request.
+    pub readiness: Arc<Vec<(&'static str, Arc<dyn StoreHealth>)>>,
     /// Users and sessions; without it the `/api/auth` routes are not served and requests stay
     /// anonymous.
     pub auth: Option<Arc<AuthService>>,
@@ -52,7 +53,7 @@ impl AppState {
             orders: OrderService::new(commerce.clone()),
             commerce,
             reviews: None,
-            readiness: vec![("commerce", health)],
+            readiness: Arc::new(vec![("commerce", health)]),
             auth: None,
             metrics: Arc::new(Metrics::new()),
         }
@@ -83,7 +84,7 @@ impl AppState {
     /// Also checks `dependency` (another store, the broker) in `/ready`.
     #[must_use]
     pub fn with_readiness(mut self, name: &'static str, dependency: Arc<dyn StoreHealth>) -> Self {
-        self.readiness.push((name, dependency));
+        Arc::make_mut(&mut self.readiness).push((name, dependency));
         self
     }
 

@@ -44,7 +44,7 @@ pub(crate) async fn health() -> Json<Status> {
 )]
 pub(crate) async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Status>) {
     let mut down = Vec::new();
-    for (name, dep) in &state.readiness {
+    for (name, dep) in state.readiness.iter() {
         if dep.ping().await.is_err() {
             down.push(*name);
         }
