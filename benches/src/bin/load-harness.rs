@@ -1,0 +1,295 @@
+//! Drives the bare hyper baseline and the reference app (memory store) with the same load
+//! generator and prints one table: requests/s, p50, p99 and the ratio to the baseline for
+//! hello (baseline), product by id, product search and checkout; then the app's resident
+//! memory at idle, after loading 100 000 products and after 100 000 checkouts.
+//!
+//! Usage (see `benches/load.sh`, which builds in release and pins cores):
+//! `load-harness --app PATH --hello PATH [--connections N] [--seconds S] [--server-cpu C]`
+
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a report is what it is for
+
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use hyper::{Method, StatusCode};
+use serde_json::{Value, json};
+use shop_benches::load::{Budget, Conn, LoadError, Outcome, Scenario, drive};
+
+const ADMIN_PASSWORD: &str = "load harness admin passphrase";
+
+struct Args {
+    app: String,
+    hello: String,
+    connections: usize,
+    seconds: u64,
+    server_cpu: Option<String>,
+    products: u64,
+    checkouts: u64,
+}
+
+fn args() -> Result<Args, LoadError> {
+    let mut a = Args {
+        app: "target/release/reference-app".into(),
+        hello: "target/release/hello-baseline".into(),
+        connections: 32,
+        seconds: 10,
+        server_cpu: None,
+        products: 100_000,
+        checkouts: 100_000,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--app" => a.app = value()?,
+            "--hello" => a.hello = value()?,
+            "--connections" => a.connections = value()?.parse()?,
+            "--seconds" => a.seconds = value()?.parse()?,
+            "--server-cpu" => a.server_cpu = Some(value()?),
+            "--products" => a.products = value()?.parse()?,
+            "--checkouts" => a.checkouts = value()?.parse()?,
+            other => return Err(format!("unknown argument {other}").into()),
+        }
+    }
+    Ok(a)
+}
+
+fn free_port() -> Result<u16, LoadError> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// A server child process, killed on drop.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start(binary: &str, cpu: Option<&str>, env: &[(&str, &str)]) -> Result<Self, LoadError> {
+        let port = free_port()?;
+        let mut cmd = match cpu {
+            // taskset execs the binary, so the child's PID is the server's.
+            Some(cpu) => {
+                let mut c = Command::new("taskset");
+                c.args(["-c", cpu, binary]);
+                c
+            }
+            None => Command::new(binary),
+        };
+        cmd.env("PORT", port.to_string())
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let child = cmd.spawn()?;
+        Ok(Self {
+            child,
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+        })
+    }
+
+    async fn wait(&self, path: &str) -> Result<(), LoadError> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(mut c) = Conn::open(self.addr).await
+                && let Ok((StatusCode::OK, _)) = c.send(Method::GET, path, &[], None).await
+            {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Err(format!("server on {} never answered {path}", self.addr).into())
+    }
+
+    /// (current, peak) resident set size in MiB, from /proc.
+    fn rss_mib(&self) -> (f64, f64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|kib| kib.parse::<f64>().ok())
+                .map_or(f64::NAN, |kib| kib / 1024.0)
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+}
+
+async fn json_of(
+    conn: &mut Conn,
+    expected: StatusCode,
+    method: Method,
+    path: &str,
+    bearer: Option<&str>,
+    body: Value,
+) -> Result<Value, LoadError> {
+    let headers: Vec<(&str, &str)> = bearer.map(|b| ("authorization", b)).into_iter().collect();
+    let bytes = conn
+        .expect(expected, method, path, &headers, Some(body.to_string()))
+        .await?;
+    Ok(serde_json::from_slice(&bytes)?)
+}
+
+async fn bearer_for(conn: &mut Conn, email: &str, password: &str) -> Result<String, LoadError> {
+    let session = json_of(
+        conn,
+        StatusCode::OK,
+        Method::POST,
+        "/api/auth/login",
+        None,
+        json!({"email": email, "password": password}),
+    )
+    .await?;
+    let token = session["access_token"].as_str().ok_or("no access_token")?;
+    Ok(format!("Bearer {token}"))
+}
+
+struct Row {
+    name: &'static str,
+    outcome: Outcome,
+}
+
+fn print_table(rows: &[Row]) {
+    let baseline = rows.first().map_or(f64::NAN, |r| r.outcome.rate());
+    println!();
+    println!(
+        "| scenario | requests/s | p50 | p99 | ratio to baseline |\n|---|---:|---:|---:|---:|"
+    );
+    for r in rows {
+        println!(
+            "| {} | {:.0} | {:.2} ms | {:.2} ms | {:.2} |",
+            r.name,
+            r.outcome.rate(),
+            r.outcome.percentile(50.0).as_secs_f64() * 1e3,
+            r.outcome.percentile(99.0).as_secs_f64() * 1e3,
+            r.outcome.rate() / baseline,
+        );
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), LoadError> {
+    let a = args()?;
+    let cpu = a.server_cpu.as_deref();
+    let window = Budget::Time(Duration::from_secs(a.seconds));
+    let c = a.connections;
+    let mut rows = Vec::new();
+    eprintln!(
+        "{c} connections, {} s per scenario, server CPUs {cpu:?}",
+        a.seconds
+    );
+
+    {
+        let hello = Server::start(&a.hello, cpu, &[])?;
+        hello.wait("/").await?;
+        let outcome = drive(hello.addr, c, window, &Scenario::Get("/".into())).await?;
+        rows.push(Row {
+            name: "hello (bare hyper baseline)",
+            outcome,
+        });
+    }
+
+    let app = Server::start(
+        &a.app,
+        cpu,
+        &[
+            ("SHOP_ADMIN_PASSWORD", ADMIN_PASSWORD),
+            (
+                "JWT_SECRET_KEY",
+                "load harness secret, thirty-two bytes or more",
+            ),
+            ("RUST_LOG", "warn"),
+            // As the container image sets it (deploy/Dockerfile): return freed memory at once.
+            ("MIMALLOC_PURGE_DELAY", "0"),
+        ],
+    )?;
+    app.wait("/ready").await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let idle = app.rss_mib();
+
+    let mut setup = Conn::open(app.addr).await?;
+    let admin = bearer_for(&mut setup, "admin@shop.local", ADMIN_PASSWORD).await?;
+    let product = json_of(
+        &mut setup,
+        StatusCode::CREATED,
+        Method::POST,
+        "/api/products",
+        Some(&admin),
+        json!({"sku": "LOAD-MUG", "name": "Load mug", "price_minor": 1250, "currency": "EUR",
+               "stock": 1_000_000_000_i64}),
+    )
+    .await?;
+    let product_id = product["id"].as_str().ok_or("no product id")?.to_owned();
+    let mut bearers = Vec::with_capacity(c);
+    for i in 0..c {
+        let email = format!("load{i}@example.com");
+        json_of(
+            &mut setup,
+            StatusCode::CREATED,
+            Method::POST,
+            "/api/auth/register",
+            None,
+            json!({"email": email, "password": "a load passphrase", "display_name": "Load"}),
+        )
+        .await?;
+        bearers.push(bearer_for(&mut setup, &email, "a load passphrase").await?);
+    }
+
+    let by_id = Scenario::Get(format!("/api/products/{product_id}"));
+    rows.push(Row {
+        name: "GET /api/products/{id}",
+        outcome: drive(app.addr, c, window, &by_id).await?,
+    });
+    let search = Scenario::Get("/api/products?q=mug&limit=20".into());
+    rows.push(Row {
+        name: "GET /api/products?q=mug",
+        outcome: drive(app.addr, c, window, &search).await?,
+    });
+    let checkout = Scenario::Checkout {
+        product_id,
+        bearers,
+    };
+    rows.push(Row {
+        name: "checkout (fresh cart + key; timed: POST /api/checkout)",
+        outcome: drive(app.addr, c, window, &checkout).await?,
+    });
+    print_table(&rows);
+
+    let create = Scenario::CreateProduct { bearer: admin };
+    let loaded = drive(app.addr, c, Budget::Count(a.products), &create).await?;
+    let after_products = app.rss_mib();
+    let bought = drive(app.addr, c, Budget::Count(a.checkouts), &checkout).await?;
+    let after_checkouts = app.rss_mib();
+    println!();
+    println!("| reference app memory | RSS | peak RSS |\n|---|---:|---:|");
+    println!(
+        "| idle after start-up (36 demo products) | {:.1} MiB | {:.1} MiB |",
+        idle.0, idle.1
+    );
+    println!(
+        "| after {} more products ({:.0}/s) | {:.1} MiB | {:.1} MiB |",
+        loaded.completed,
+        loaded.rate(),
+        after_products.0,
+        after_products.1
+    );
+    println!(
+        "| after {} checkouts ({:.0}/s) | {:.1} MiB | {:.1} MiB |",
+        bought.completed,
+        bought.rate(),
+        after_checkouts.0,
+        after_checkouts.1
+    );
+    Ok(())
+}
