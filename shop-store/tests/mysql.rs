@@ -27,6 +27,21 @@ async fn fresh_mysql() -> Option<MySqlScratch> {
     shop_store::scratch::mysql(16).await
 }
 
+/// An active $1.00 product; the slug is the SKU in lower case.
+fn product(sku: impl Into<String>, stock: u32) -> Product {
+    let sku = sku.into();
+    Product::create(NewProduct {
+        slug: Slug::parse(sku.to_lowercase()).unwrap(),
+        sku: Sku::parse(sku).unwrap(),
+        name: ProductName::parse("Test product").unwrap(),
+        description: Description::parse("").unwrap(),
+        image_url: None,
+        price: Price::new(Money::new(100, Currency::USD)).unwrap(),
+        stock,
+        active: true,
+    })
+}
+
 async fn fresh() -> Option<Harness> {
     let scratch = fresh_mysql().await?;
     Some(Harness::with_cleanup(
@@ -72,16 +87,7 @@ async fn killed_connection_mid_checkout_leaves_nothing_half_written() {
         return;
     };
     let store = Arc::new(scratch.store.clone());
-    let product = Product::create(NewProduct {
-        sku: Sku::parse("KILL-1").unwrap(),
-        slug: Slug::parse("kill-1").unwrap(),
-        name: ProductName::parse("Kill").unwrap(),
-        description: Description::parse("").unwrap(),
-        image_url: None,
-        price: Price::new(Money::new(100, Currency::USD)).unwrap(),
-        stock: 10,
-        active: true,
-    });
+    let product = product("KILL-1", 10);
     store.create_product(&product).await.unwrap();
     let user = UserId::generate();
     let add = CartCommand::Add {
@@ -213,16 +219,7 @@ async fn distinct_users_never_deadlock_each_other() {
     );
     let mut products = Vec::new();
     for n in 0..2 {
-        let product = Product::create(NewProduct {
-            sku: Sku::parse(format!("DL-{n}")).unwrap(),
-            slug: Slug::parse(format!("dl-{n}")).unwrap(),
-            name: ProductName::parse("Deadlock").unwrap(),
-            description: Description::parse("").unwrap(),
-            image_url: None,
-            price: Price::new(Money::new(100, Currency::USD)).unwrap(),
-            stock: 1_000,
-            active: true,
-        });
+        let product = product(format!("DL-{n}"), 1_000);
         store.create_product(&product).await.unwrap();
         products.push(product.id);
     }
@@ -260,4 +257,36 @@ async fn distinct_users_never_deadlock_each_other() {
             1_000 - 32
         );
     }
+}
+
+/// Concurrent changes to one cart queue on its row lock: none is lost and each bumps the
+/// version once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_changes_to_one_cart_are_all_kept() {
+    let Some(scratch) = fresh_mysql().await else {
+        return;
+    };
+    let store = Arc::new(scratch.store.clone());
+    let product = product("ONE-CART", 100);
+    store.create_product(&product).await.unwrap();
+    let user = UserId::generate();
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let add = CartCommand::Add {
+                    product_id: product.id,
+                    quantity: Quantity::new(1).unwrap(),
+                };
+                store.modify_cart(user, &add).await
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let cart = store.get_cart(user).await.unwrap().unwrap();
+    assert_eq!(cart.lines.len(), 1);
+    assert_eq!(cart.lines[0].quantity.get(), 16);
+    assert_eq!(cart.version, 16);
 }

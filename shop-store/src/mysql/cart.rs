@@ -9,17 +9,23 @@ use super::MySqlStore;
 use super::error::{TxResult, map};
 use super::rows;
 
-/// Reads a user's cart with its lines in one statement, so head and lines are one snapshot
-/// (and one round trip) without a transaction.
-async fn read_cart(conn: &mut MySqlConnection, user_id: UserId) -> TxResult<Option<Cart>> {
-    let rows = sqlx::query(
+/// Reads a user's cart with its lines in one statement (one snapshot, one round trip);
+/// `lock` also holds the cart row until commit.
+async fn load_cart(
+    conn: &mut MySqlConnection,
+    user_id: UserId,
+    lock: bool,
+) -> TxResult<Option<Cart>> {
+    let sql = format!(
         "SELECT c.id, c.version, c.updated_at, l.product_id, l.quantity \
          FROM carts c LEFT JOIN cart_lines l ON l.user_id = c.user_id \
-         WHERE c.user_id = ? ORDER BY l.position",
-    )
-    .bind(user_id.as_uuid())
-    .fetch_all(&mut *conn)
-    .await?;
+         WHERE c.user_id = ? ORDER BY l.position{}",
+        if lock { " FOR UPDATE" } else { "" }
+    );
+    let rows = sqlx::query(&sql)
+        .bind(user_id.as_uuid())
+        .fetch_all(&mut *conn)
+        .await?;
     let Some(head) = rows.first() else {
         return Ok(None);
     };
@@ -34,28 +40,6 @@ async fn read_cart(conn: &mut MySqlConnection, user_id: UserId) -> TxResult<Opti
         }
     }
     rows::cart(head, user_id, lines).map(Some)
-}
-
-/// Reads a user's cart with its lines in order, holding the cart row locked until commit.
-async fn lock_cart(conn: &mut MySqlConnection, user_id: UserId) -> TxResult<Option<Cart>> {
-    let sql = "SELECT id, version, updated_at FROM carts WHERE user_id = ? FOR UPDATE";
-    let Some(head) = sqlx::query(sql)
-        .bind(user_id.as_uuid())
-        .fetch_optional(&mut *conn)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let lines = sqlx::query(
-        "SELECT product_id, quantity FROM cart_lines WHERE user_id = ? ORDER BY position",
-    )
-    .bind(user_id.as_uuid())
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(rows::cart_line)
-    .collect::<TxResult<Vec<_>>>()?;
-    rows::cart(&head, user_id, lines).map(Some)
 }
 
 /// Empties a cart and bumps its version.
@@ -86,7 +70,7 @@ impl MySqlStore {
         .bind(at)
         .execute(&mut *tx)
         .await?;
-        let mut cart = lock_cart(&mut tx, user_id)
+        let mut cart = load_cart(&mut tx, user_id, true)
             .await?
             .ok_or_else(|| Error::internal("cart vanished inside its transaction"))?;
         cart.apply(cmd, at)?;
@@ -122,7 +106,9 @@ impl MySqlStore {
 impl CartStore for MySqlStore {
     async fn get_cart(&self, user_id: UserId) -> Result<Option<Cart>> {
         let mut conn = self.pool.acquire().await.map_err(map)?;
-        read_cart(&mut conn, user_id).await.map_err(Error::from)
+        load_cart(&mut conn, user_id, false)
+            .await
+            .map_err(Error::from)
     }
 
     #[instrument(skip(self), fields(user_id = %user_id))]
