@@ -5,6 +5,8 @@
 //! body is refused (`409 idempotency_key_reused`). The body is compared by the SHA-256 of its
 //! canonical JSON form, so whitespace and field order do not matter.
 
+use std::fmt::Write as _;
+
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -71,7 +73,11 @@ fn fingerprint(body: &CheckoutBody) -> Result<RequestFingerprint, ApiError> {
     let canonical = serde_json::to_vec(body)
         .map_err(|e| ApiError::from(shop_core::Error::internal(e.to_string())))?;
     let digest = Sha256::digest(&canonical);
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let mut hex = String::with_capacity(2 * digest.len());
+    for b in digest {
+        // Writing to a String cannot fail.
+        let _ = write!(hex, "{b:02x}");
+    }
     RequestFingerprint::parse(hex).map_err(|e| ApiError::from(shop_core::Error::from(e)))
 }
 
