@@ -154,16 +154,14 @@ pub(crate) async fn track(
     req: Request,
     next: Next,
 ) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    // MatchedPath clones cheaply (shared text); the label set makes the one owned copy.
+    let route = req.extensions().get::<MatchedPath>().cloned();
     let method = req.method().clone();
     let started = Instant::now();
     let res = next.run(req).await;
     metrics.observe_request(
         method.as_str(),
-        &route,
+        route.as_ref().map_or("unmatched", MatchedPath::as_str),
         res.status().as_u16(),
         started.elapsed(),
     );
