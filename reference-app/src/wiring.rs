@@ -152,7 +152,6 @@ async fn shutdown_signal() {
     info!("shutdown signal received: no new connections; finishing requests in flight");
 }
 
-/// Runs the app until SIGTERM/SIGINT.
 /// Opens (and migrates) each configured backend once, however many roles it plays.
 async fn open_all(config: &AppConfig) -> Result<HashMap<Backend, Opened>, Failure> {
     let mut opened: HashMap<Backend, Opened> = HashMap::new();
@@ -186,6 +185,7 @@ pub(crate) async fn migrate(config: AppConfig) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Runs the app until SIGTERM/SIGINT.
 pub(crate) async fn run(config: AppConfig) -> Result<(), Failure> {
     let opened = open_all(&config).await?;
     let store_of = |b: Backend| opened[&b].store.clone();
