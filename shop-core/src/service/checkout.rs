@@ -102,9 +102,9 @@ impl CheckoutService {
         // round trip on every first attempt, which is nearly every checkout.
         match self.place(request).await {
             Ok(outcome) => Ok(outcome),
-            // A racing request with the same key may have won between our first look and now,
-            // emptying the cart or taking the last units: then this request is a replay of that
-            // one, whatever error the race showed us.
+            // A retry of a placed order (its cart now empty), or a racing request with the same
+            // key that won and emptied the cart or took the last units: either way this request
+            // is a replay of that order, whatever error it met on the way.
             Err(e) => match self.find(request).await {
                 Ok(Some((order, fingerprint))) => replay(order, &fingerprint, request),
                 _ => Err(e),
