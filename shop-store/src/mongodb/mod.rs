@@ -82,13 +82,16 @@ macro_rules! in_transaction {
     }};
 }
 
+mod cart;
 mod catalog;
 mod config;
 mod docs;
 mod error;
 mod orders;
 mod outbox;
-mod people;
+mod refresh_tokens;
+mod reviews;
+mod users;
 
 use ::mongodb::bson::{Document, doc};
 use ::mongodb::options::{ClientOptions, IndexOptions, ReturnDocument};

@@ -24,8 +24,10 @@ mod config;
 mod error;
 mod orders;
 mod outbox;
-mod people;
+mod refresh_tokens;
+mod reviews;
 mod rows;
+mod users;
 
 use std::future::Future;
 use std::time::Duration;
