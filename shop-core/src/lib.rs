@@ -9,9 +9,11 @@
 //! - **Aggregates**: [`Product`], [`Review`], [`Cart`], [`Order`] with its status machine,
 //!   [`User`], and the [`DomainEvent`] envelope.
 //! - **Ports**: [`CatalogStore`], [`CartStore`], [`OrderStore`], [`CheckoutStore`],
-//!   [`OutboxStore`], [`ReviewStore`], [`UserStore`], [`RefreshTokenStore`].
+//!   [`OutboxStore`], [`ReviewStore`], [`UserStore`], [`RefreshTokenStore`],
+//!   [`ProcessedEventStore`] (consumers' deduplication, see [`inbox`]).
 //! - **Services**: [`CheckoutService`] (the atomic checkout), [`OrderService`] (the status
-//!   machine), [`CartService`], [`ReviewService`].
+//!   machine), [`CartService`], [`ReviewService`], [`RetentionService`] (deletes what no
+//!   longer needs keeping).
 //! - **One error type**, [`Error`], with backend-neutral kinds and stable codes.
 //!
 //! ```
@@ -29,9 +31,11 @@ pub mod catalog;
 pub mod error;
 pub mod event;
 pub mod id;
+pub mod inbox;
 pub mod money;
 pub mod order;
 pub mod page;
+pub mod retention;
 pub mod review;
 pub mod secret;
 pub mod service;
@@ -48,12 +52,14 @@ pub use catalog::{
 pub use error::{Conflict, Error, Result};
 pub use event::{DomainEvent, EventType, OutboxClaim, OutboxRecord, OutboxStats};
 pub use id::{CartId, EventId, OrderId, ProductId, ReviewId, TokenFamilyId, UserId};
+pub use inbox::{ProcessingClaim, ProcessingState};
 pub use money::{Currency, Money, MoneyError};
 pub use order::{
     IdempotencyKey, Order, OrderCursor, OrderLine, OrderQuery, OrderStatus, OrderTransition,
     PlaceOrder, PlaceOrderOutcome, RequestFingerprint,
 };
 pub use page::{Page, PageLimit};
+pub use retention::{PurgeReport, RetentionPolicy, RetentionService};
 pub use review::{
     Rating, RatingSummary, Review, ReviewBody, ReviewCursor, ReviewInput, ReviewQuery, ReviewTitle,
 };
@@ -63,7 +69,7 @@ pub use service::{
 };
 pub use store::{
     CartStore, CatalogStore, CheckoutStore, CommerceStore, OrderStore, OutboxStore,
-    RefreshTokenStore, ReviewStore, ShopStore, StoreHealth, UserStore,
+    ProcessedEventStore, RefreshTokenStore, ReviewStore, ShopStore, StoreHealth, UserStore,
 };
 pub use time::Timestamp;
 pub use user::{

@@ -11,7 +11,8 @@ use crate::cart::{Cart, CartCommand};
 use crate::catalog::{Product, ProductCursor, ProductPatch, ProductQuery, Slug};
 use crate::error::Result;
 use crate::event::{DomainEvent, OutboxClaim, OutboxRecord, OutboxStats};
-use crate::id::{OrderId, ProductId, TokenFamilyId, UserId};
+use crate::id::{EventId, OrderId, ProductId, TokenFamilyId, UserId};
+use crate::inbox::{ProcessingClaim, ProcessingState};
 use crate::order::{
     IdempotencyKey, Order, OrderCursor, OrderQuery, OrderTransition, PlaceOrder, PlaceOrderOutcome,
     RequestFingerprint,
@@ -82,6 +83,10 @@ pub trait OrderStore: Send + Sync {
         user_id: UserId,
         key: &IdempotencyKey,
     ) -> Result<Option<(Order, RequestFingerprint)>>;
+
+    /// Deletes the idempotency keys recorded before `created_before` (their orders stay);
+    /// returns how many.
+    async fn purge_idempotency_keys(&self, created_before: Timestamp) -> Result<u64>;
 }
 
 /// The two operations that change stock, orders, carts and the outbox together.
@@ -108,6 +113,11 @@ pub trait OutboxStore: Send + Sync {
 
     /// How many events wait, and since when.
     async fn outbox_stats(&self) -> Result<OutboxStats>;
+
+    /// Deletes events published before `published_before`; unpublished events are never
+    /// touched. Returns how many were deleted (an adapter that drops events as soon as they
+    /// are published has none left to delete).
+    async fn purge_published_events(&self, published_before: Timestamp) -> Result<u64>;
 }
 
 /// Reviews.
@@ -156,6 +166,41 @@ pub trait RefreshTokenStore: Send + Sync {
 
     /// Revokes every unrevoked token of a user; returns how many.
     async fn revoke_user_tokens(&self, user_id: UserId, at: Timestamp) -> Result<u64>;
+
+    /// Deletes the tokens that can never be used again at `now`
+    /// ([`RefreshTokenRecord::is_purgeable_at`]); returns how many.
+    async fn purge_refresh_tokens(&self, now: Timestamp) -> Result<u64>;
+}
+
+/// Which events each consumer has handled; see [`inbox`](crate::inbox) for the protocol.
+#[async_trait]
+pub trait ProcessedEventStore: Send + Sync {
+    /// Claims `claim.event_id` for `claim.claimant`, atomically: of racing callers exactly one
+    /// gets [`ProcessingState::Claimed`]. A claim is free when there is none, when it lapsed
+    /// before `claim.now`, or when it is the caller's own.
+    async fn claim_processing(&self, claim: &ProcessingClaim) -> Result<ProcessingState>;
+
+    /// Records the event handled. `false` when `claimant` no longer held the claim (it lapsed
+    /// and another took it over, or the event was recorded already).
+    async fn finish_processing(
+        &self,
+        consumer: &str,
+        event_id: EventId,
+        claimant: &str,
+        at: Timestamp,
+    ) -> Result<bool>;
+
+    /// Gives up `claimant`'s claim (its handler failed), so the event may be claimed at once.
+    async fn release_processing(
+        &self,
+        consumer: &str,
+        event_id: EventId,
+        claimant: &str,
+    ) -> Result<()>;
+
+    /// Deletes records of events handled before `before` and claims that lapsed before it;
+    /// returns how many.
+    async fn purge_processed_events(&self, before: Timestamp) -> Result<u64>;
 }
 
 /// Liveness of the backend behind a store.
@@ -177,7 +222,12 @@ impl<T> CommerceStore for T where
 }
 
 /// A backend that implements every store trait.
-pub trait ShopStore: CommerceStore + ReviewStore + UserStore + RefreshTokenStore {}
+pub trait ShopStore:
+    CommerceStore + ReviewStore + UserStore + RefreshTokenStore + ProcessedEventStore
+{
+}
 
-impl<T> ShopStore for T where T: CommerceStore + ReviewStore + UserStore + RefreshTokenStore + ?Sized
-{}
+impl<T> ShopStore for T where
+    T: CommerceStore + ReviewStore + UserStore + RefreshTokenStore + ProcessedEventStore + ?Sized
+{
+}

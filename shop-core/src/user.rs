@@ -250,6 +250,14 @@ impl RefreshTokenRecord {
         self.revoked_at.is_none() && self.used_at.is_none() && self.expires_at > now
     }
 
+    /// Whether the token can never be used again at `now` (expired or revoked), so keeping
+    /// it serves nothing. A used but unexpired token is kept: presenting it again must still
+    /// be detected as reuse.
+    #[must_use]
+    pub fn is_purgeable_at(&self, now: Timestamp) -> bool {
+        self.revoked_at.is_some() || self.expires_at <= now
+    }
+
     /// Why an unusable token is refused, in order of precedence: revoked, then already used
     /// (a reuse, to be treated as theft), then expired. For a usable token, `Fresh`.
     #[must_use]

@@ -15,8 +15,7 @@ use std::time::{Duration, Instant};
 use shop_core::secret::Secret;
 use shop_core::{DomainEvent, EventType, OutboxStore, UserId};
 use shop_events::{
-    ConsumerConfig, EventConsumer, MemoryProcessedEvents, OutboxRelay, RabbitConfig,
-    RabbitPublisher, RelayConfig,
+    ConsumerConfig, EventConsumer, OutboxRelay, RabbitConfig, RabbitPublisher, RelayConfig,
 };
 use shop_store::MemoryStore;
 use tokio::sync::watch;
@@ -39,12 +38,11 @@ async fn main() {
     let consumer = EventConsumer::new(
         rabbit.clone(),
         ConsumerConfig {
-            queue: format!("shop-bench.{id}"),
-            routing_keys: vec!["#".into()],
             prefetch: 500,
             max_attempts: 3,
+            ..ConsumerConfig::new(format!("shop-bench.{id}"), vec!["#".into()])
         },
-        Arc::new(MemoryProcessedEvents::default()),
+        Arc::new(MemoryStore::new()),
     );
     let (stop, stopped) = watch::channel(false);
     let consuming = tokio::spawn({

@@ -4,15 +4,22 @@
 //! exchange `<queue>.dlx` and queue `<queue>.dlq`; takes `prefetch` messages at a time; and
 //! acknowledges a message only after the handler succeeded. A failed message is re-queued with
 //! an attempt counter (header `x-shop-attempts`) and dead-lettered after `max_attempts`; one that
-//! is not a domain event at all is dead-lettered at once. Events already handled (by event ID,
-//! through a [`ProcessedEvents`] store) are acknowledged without calling the handler again, which
-//! absorbs the duplicates at-least-once delivery produces.
+//! is not a domain event at all is dead-lettered at once.
+//!
+//! Duplicates (at-least-once delivery makes them) are absorbed through a
+//! [`ProcessedEventStore`] — the same durable store for every replica of a consumer, so a
+//! restarted consumer, or two replicas receiving two copies of one event at the same moment,
+//! run the handler once: before the handler runs the consumer claims the event (see
+//! [`shop_core::inbox`]); a claim held by another replica sends the copy back to the queue
+//! until that replica finished or its lease lapsed; a handled event is acknowledged at once.
+//! When the store cannot be reached the message goes back to the queue — never is a store
+//! failure taken for "not seen".
 
-use std::collections::HashSet;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
-use async_trait::async_trait;
+use chrono::TimeDelta;
 use futures::StreamExt;
 use lapin::message::Delivery;
 use lapin::options::{
@@ -21,42 +28,18 @@ use lapin::options::{
 };
 use lapin::types::{AMQPValue, FieldTable, LongString};
 use lapin::{Channel, ExchangeKind};
-use parking_lot::Mutex;
-use shop_core::{DomainEvent, EventId};
+use shop_core::time::now;
+use shop_core::{DomainEvent, EventId, ProcessedEventStore, ProcessingClaim, ProcessingState};
 use tokio::sync::watch;
 use tracing::{debug, warn};
 
 use crate::rabbit::{RabbitConfig, connect, declare_exchange};
 
-/// Remembers which events were handled. Implement it over the consumer's own database (in the
-/// same transaction as the handler's writes) for exactly-once effects.
-#[async_trait]
-pub trait ProcessedEvents: Send + Sync {
-    /// Whether `id` was handled already.
-    async fn is_processed(&self, id: EventId) -> bool;
-    /// Records that `id` was handled.
-    async fn mark_processed(&self, id: EventId);
-}
-
-/// A [`ProcessedEvents`] in memory (per process, unbounded: for tests and small consumers).
-#[derive(Debug, Default)]
-pub struct MemoryProcessedEvents(Mutex<HashSet<EventId>>);
-
-#[async_trait]
-impl ProcessedEvents for MemoryProcessedEvents {
-    async fn is_processed(&self, id: EventId) -> bool {
-        self.0.lock().contains(&id)
-    }
-
-    async fn mark_processed(&self, id: EventId) {
-        self.0.lock().insert(id);
-    }
-}
-
 /// What to consume.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsumerConfig {
-    /// Durable queue name.
+    /// Durable queue name; also the consumer's name in the [`ProcessedEventStore`], so every
+    /// replica of this consumer shares its records.
     pub queue: String,
     /// Routing keys to bind (`order.*`, `#`, …).
     pub routing_keys: Vec<String>,
@@ -64,7 +47,28 @@ pub struct ConsumerConfig {
     pub prefetch: u16,
     /// Handler attempts before a message is dead-lettered.
     pub max_attempts: u32,
+    /// How long a claim on an event lasts: longer than the handler ever takes. If this
+    /// consumer dies mid-handler, another replica may handle the event after it.
+    pub lease: Duration,
 }
+
+impl ConsumerConfig {
+    /// A queue bound to `routing_keys`: prefetch 32, 5 attempts, 60 s leases.
+    #[must_use]
+    pub fn new(queue: impl Into<String>, routing_keys: Vec<String>) -> Self {
+        Self {
+            queue: queue.into(),
+            routing_keys,
+            prefetch: 32,
+            max_attempts: 5,
+            lease: Duration::from_secs(60),
+        }
+    }
+}
+
+/// How long a copy whose event another replica holds, or that met a store failure, waits
+/// before it goes back to the queue (so it is not redelivered in a tight loop).
+const REQUEUE_PAUSE: Duration = Duration::from_millis(250);
 
 const ATTEMPTS: &str = "x-shop-attempts";
 
@@ -86,7 +90,9 @@ fn attempts(d: &Delivery) -> u32 {
 pub struct EventConsumer {
     rabbit: RabbitConfig,
     config: ConsumerConfig,
-    processed: Arc<dyn ProcessedEvents>,
+    processed: Arc<dyn ProcessedEventStore>,
+    /// This instance, in its claims.
+    claimant: String,
 }
 
 impl std::fmt::Debug for EventConsumer {
@@ -94,19 +100,26 @@ impl std::fmt::Debug for EventConsumer {
         f.debug_struct("EventConsumer")
             .field("rabbit", &self.rabbit)
             .field("config", &self.config)
+            .field("claimant", &self.claimant)
             .finish_non_exhaustive()
     }
 }
 
 impl EventConsumer {
-    /// A consumer of `config.queue` on the broker and exchange of `rabbit`.
+    /// A consumer of `config.queue` on the broker and exchange of `rabbit`, remembering what
+    /// it handled in `processed` (share one durable store between its replicas).
     #[must_use]
     pub fn new(
         rabbit: RabbitConfig,
         config: ConsumerConfig,
-        processed: Arc<dyn ProcessedEvents>,
+        processed: Arc<dyn ProcessedEventStore>,
     ) -> Self {
         Self {
+            claimant: format!(
+                "{}-{}",
+                config.queue,
+                EventId::generate().as_uuid().simple()
+            ),
             rabbit,
             config,
             processed,
@@ -236,17 +249,57 @@ impl EventConsumer {
                 })
                 .await;
         };
-        if self.processed.is_processed(event.id).await {
-            debug!(event_id = %event.id, "duplicate delivery absorbed");
-            return d.ack(BasicAckOptions::default()).await;
-        }
         let id = event.id;
+        let at = now();
+        let claim = ProcessingClaim {
+            consumer: self.config.queue.clone(),
+            event_id: id,
+            claimant: self.claimant.clone(),
+            now: at,
+            lease_until: at + TimeDelta::from_std(self.config.lease).unwrap_or(TimeDelta::MAX),
+        };
+        match self.processed.claim_processing(&claim).await {
+            Ok(ProcessingState::Claimed) => {}
+            Ok(ProcessingState::Processed) => {
+                debug!(event_id = %id, "duplicate delivery absorbed");
+                return d.ack(BasicAckOptions::default()).await;
+            }
+            Ok(ProcessingState::InProgress { until }) => {
+                debug!(event_id = %id, %until, "another replica is handling it; back to the queue");
+                return requeue_after_pause(d).await;
+            }
+            Err(e) => {
+                warn!(event_id = %id, error = %e, "processed-event store unavailable; back to the queue");
+                return requeue_after_pause(d).await;
+            }
+        }
         match handler(event).await {
             Ok(()) => {
-                self.processed.mark_processed(id).await;
+                match self
+                    .processed
+                    .finish_processing(&self.config.queue, id, &self.claimant, now())
+                    .await
+                {
+                    Ok(true) => {}
+                    Ok(false) => warn!(
+                        event_id = %id,
+                        "claim lapsed before the handler finished; another replica may have handled it too"
+                    ),
+                    Err(e) => warn!(
+                        event_id = %id, error = %e,
+                        "handled, but not recorded; a redelivery after the lease may handle it again"
+                    ),
+                }
                 d.ack(BasicAckOptions::default()).await
             }
             Err(e) => {
+                if let Err(store) = self
+                    .processed
+                    .release_processing(&self.config.queue, id, &self.claimant)
+                    .await
+                {
+                    warn!(event_id = %id, error = %store, "claim not released; it lapses with its lease");
+                }
                 let attempt = attempts(&d);
                 if attempt >= self.config.max_attempts {
                     warn!(event_id = %id, attempt, error = %e, "handler gave up; dead-lettering");
@@ -284,4 +337,14 @@ impl EventConsumer {
             }
         }
     }
+}
+
+/// Puts `d` back at the head of its queue after a short pause.
+async fn requeue_after_pause(d: Delivery) -> Result<bool, lapin::Error> {
+    tokio::time::sleep(REQUEUE_PAUSE).await;
+    d.nack(BasicNackOptions {
+        requeue: true,
+        multiple: false,
+    })
+    .await
 }

@@ -8,7 +8,8 @@
 //! - [`InProcessBus`]: a broadcast publisher for a single process (the embedded default).
 //! - [`RabbitPublisher`]: a durable topic exchange, persistent messages, publisher confirms.
 //! - [`EventConsumer`]: a durable queue with prefetch, manual acks, retries, a dead-letter queue
-//!   and idempotent handling through [`ProcessedEvents`].
+//!   and idempotent handling through a durable [`ProcessedEventStore`] shared by its replicas
+//!   (every `shop-store` adapter implements it).
 //! - [`RelayMetrics`]: counters a metrics endpoint can read.
 
 pub mod bus;
@@ -18,7 +19,8 @@ pub mod rabbit;
 pub mod relay;
 
 pub use bus::InProcessBus;
-pub use consumer::{ConsumerConfig, EventConsumer, MemoryProcessedEvents, ProcessedEvents};
+pub use consumer::{ConsumerConfig, EventConsumer};
 pub use publisher::{EventPublisher, PublishError};
 pub use rabbit::{RabbitConfig, RabbitPublisher};
 pub use relay::{OutboxRelay, RelayConfig, RelayMetrics};
+pub use shop_core::{ProcessedEventStore, ProcessingClaim, ProcessingState};

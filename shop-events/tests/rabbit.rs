@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stderr)] // test code
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -16,12 +16,13 @@ use lapin::types::AMQPValue;
 use lapin::{BasicProperties, Connection, ConnectionProperties};
 use parking_lot::Mutex;
 use shop_core::secret::Secret;
-use shop_core::{DomainEvent, EventType, OutboxStore, UserId};
+use shop_core::{DomainEvent, EventId, EventType, OutboxStore, UserId};
 use shop_events::{
-    ConsumerConfig, EventConsumer, EventPublisher, MemoryProcessedEvents, OutboxRelay,
-    RabbitConfig, RabbitPublisher, RelayConfig,
+    ConsumerConfig, EventConsumer, EventPublisher, OutboxRelay, ProcessedEventStore,
+    ProcessingClaim, ProcessingState, RabbitConfig, RabbitPublisher, RelayConfig,
 };
 use shop_store::MemoryStore;
+use shop_store::mysql::{MySqlConfig, MySqlStore};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -112,14 +113,17 @@ impl Fixture {
         })
     }
 
-    fn consumer(&self, max_attempts: u32, processed: Arc<MemoryProcessedEvents>) -> EventConsumer {
+    fn consumer(
+        &self,
+        max_attempts: u32,
+        processed: Arc<dyn ProcessedEventStore>,
+    ) -> EventConsumer {
         EventConsumer::new(
             self.rabbit.clone(),
             ConsumerConfig {
-                queue: self.queue.clone(),
-                routing_keys: vec!["order.*".into(), "user.*".into()],
                 prefetch: 50,
                 max_attempts,
+                ..ConsumerConfig::new(self.queue.clone(), vec!["order.*".into(), "user.*".into()])
             },
             processed,
         )
@@ -193,7 +197,7 @@ async fn outbox_to_consumer_in_order_each_once() {
         return;
     };
     let (seen, handler) = collector();
-    let consumer = fx.consumer(3, Arc::default());
+    let consumer = fx.consumer(3, Arc::new(MemoryStore::new()));
     let (stop, stopped) = watch::channel(false);
     let consuming = tokio::spawn({
         let stopped = stopped.clone();
@@ -221,6 +225,198 @@ async fn outbox_to_consumer_in_order_each_once() {
     assert_eq!(*seen.lock(), sent, "in order, each once");
     assert_eq!(store.outbox_stats().await.unwrap().pending, 0);
     assert_eq!(relay.metrics().confirmed.load(Ordering::Relaxed), 60);
+    fx.cleanup().await;
+}
+
+/// Ready messages in the consumer's queue (deliveries in flight are not counted).
+async fn ready_messages(fx: &Fixture) -> u32 {
+    let ch = fx.plumbing.create_channel().await.unwrap();
+    let passive = lapin::options::QueueDeclareOptions {
+        passive: true,
+        ..Default::default()
+    };
+    ch.queue_declare(fx.queue.as_str().into(), passive, Default::default())
+        .await
+        .unwrap()
+        .message_count()
+}
+
+/// Waits until the queue has stayed empty for a second (every copy taken and settled).
+async fn wait_for_drained_queue(fx: &Fixture) {
+    let mut quiet = 0;
+    for _ in 0..600 {
+        if ready_messages(fx).await == 0 {
+            quiet += 1;
+            if quiet >= 20 {
+                return;
+            }
+        } else {
+            quiet = 0;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the queue never drained");
+}
+
+/// Two replicas of one consumer over one durable store (MariaDB) receive two copies of every
+/// event at once, and one replica is replaced by a fresh process-like instance (its own pool)
+/// that is sent old events again: the handler's side effect happens once per event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replicas_and_a_restart_handle_each_event_once() {
+    let Some(fx) = Fixture::new().await else {
+        return;
+    };
+    let Some(db) = shop_store::scratch::mysql(8).await else {
+        return;
+    };
+    let replica_store = || async {
+        let config = MySqlConfig {
+            url: Some(Secret::new(db.url())),
+            ..MySqlConfig::default()
+        };
+        Arc::new(MySqlStore::connect(&config).await.unwrap()) as Arc<dyn ProcessedEventStore>
+    };
+    // The side effect the test counts: one entry per handler call.
+    let effects: Arc<Mutex<HashMap<EventId, usize>>> = Arc::default();
+    let handler = {
+        let effects = effects.clone();
+        move |e: DomainEvent| {
+            let effects = effects.clone();
+            async move {
+                // Long enough that the other replica's copy arrives while this one runs.
+                tokio::time::sleep(Duration::from_millis(30)).await;
+                *effects.lock().entry(e.id).or_default() += 1;
+                Ok::<(), String>(())
+            }
+        }
+    };
+    let start = |store: Arc<dyn ProcessedEventStore>| {
+        let consumer = EventConsumer::new(
+            fx.rabbit.clone(),
+            ConsumerConfig {
+                prefetch: 4,
+                ..ConsumerConfig::new(fx.queue.clone(), vec!["#".into()])
+            },
+            store,
+        );
+        let (stop, stopped) = watch::channel(false);
+        let handler = handler.clone();
+        let running = tokio::spawn(async move { consumer.run(handler, stopped).await });
+        (stop, running)
+    };
+    let (stop_a, a) = start(replica_store().await);
+    let (stop_b, b) = start(replica_store().await);
+    fx.wait_for_queue().await;
+
+    let publisher = RabbitPublisher::new(fx.rabbit.clone());
+    let first = events(30);
+    // Copies side by side: round-robin dispatch hands one to each replica at the same time.
+    let twice: Vec<DomainEvent> = first.iter().flat_map(|e| [e.clone(), e.clone()]).collect();
+    publisher.publish(&twice).await.unwrap();
+    wait_until("every first event", || effects.lock().len() == 30).await;
+    wait_for_drained_queue(&fx).await;
+
+    stop_a.send(true).unwrap();
+    a.await.unwrap().unwrap();
+    let (stop_c, c) = start(replica_store().await);
+    let second = events(5);
+    publisher.publish(&first[..10]).await.unwrap();
+    publisher.publish(&second).await.unwrap();
+    publisher.publish(&first[10..20]).await.unwrap();
+    wait_until("every second event", || effects.lock().len() == 35).await;
+    wait_for_drained_queue(&fx).await;
+    for (stop, running) in [(stop_b, b), (stop_c, c)] {
+        stop.send(true).unwrap();
+        running.await.unwrap().unwrap();
+    }
+
+    let effects = effects.lock().clone();
+    let repeated: Vec<_> = effects.iter().filter(|(_, n)| **n != 1).collect();
+    assert!(repeated.is_empty(), "handled more than once: {repeated:?}");
+    assert_eq!(effects.len(), 35);
+    fx.cleanup().await;
+}
+
+/// A processed-event store whose first `failures` claims fail as an unreachable database would.
+struct FlakyStore {
+    inner: MemoryStore,
+    failures: AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl ProcessedEventStore for FlakyStore {
+    async fn claim_processing(
+        &self,
+        claim: &ProcessingClaim,
+    ) -> shop_core::Result<ProcessingState> {
+        let left = self.failures.load(Ordering::SeqCst);
+        if left > 0 {
+            self.failures.store(left - 1, Ordering::SeqCst);
+            return Err(shop_core::Error::unavailable("database down"));
+        }
+        self.inner.claim_processing(claim).await
+    }
+    async fn finish_processing(
+        &self,
+        consumer: &str,
+        event_id: EventId,
+        claimant: &str,
+        at: shop_core::Timestamp,
+    ) -> shop_core::Result<bool> {
+        self.inner
+            .finish_processing(consumer, event_id, claimant, at)
+            .await
+    }
+    async fn release_processing(
+        &self,
+        consumer: &str,
+        event_id: EventId,
+        claimant: &str,
+    ) -> shop_core::Result<()> {
+        self.inner
+            .release_processing(consumer, event_id, claimant)
+            .await
+    }
+    async fn purge_processed_events(&self, before: shop_core::Timestamp) -> shop_core::Result<u64> {
+        self.inner.purge_processed_events(before).await
+    }
+}
+
+/// While the processed-event store fails, the handler is not called and the message stays
+/// (a store error is never taken for "not seen", nor for "seen"); once it answers, the event
+/// is handled once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_unreachable_processed_store_defers_the_event() {
+    let Some(fx) = Fixture::new().await else {
+        return;
+    };
+    let store = Arc::new(FlakyStore {
+        inner: MemoryStore::new(),
+        failures: AtomicUsize::new(3),
+    });
+    let (seen, handler) = collector();
+    let consumer = fx.consumer(3, store.clone());
+    let (stop, stopped) = watch::channel(false);
+    let consuming = tokio::spawn(async move { consumer.run(handler, stopped).await });
+    fx.wait_for_queue().await;
+    let sent = events(1);
+    RabbitPublisher::new(fx.rabbit.clone())
+        .publish(&sent)
+        .await
+        .unwrap();
+    wait_until("the event after the store recovered", || {
+        seen.lock().len() == 1
+    })
+    .await;
+    assert_eq!(
+        store.failures.load(Ordering::SeqCst),
+        0,
+        "every failure was met"
+    );
+    wait_for_drained_queue(&fx).await;
+    stop.send(true).unwrap();
+    consuming.await.unwrap().unwrap();
+    assert_eq!(seen.lock().len(), 1);
     fx.cleanup().await;
 }
 
@@ -288,7 +484,7 @@ async fn a_broker_outage_loses_nothing() {
     let Some(fx) = Fixture::new().await else {
         return;
     };
-    let processed = Arc::new(MemoryProcessedEvents::default());
+    let processed = Arc::new(MemoryStore::new());
     let (seen, handler) = collector();
     let consumer = fx.consumer(3, processed);
     let (stop, stopped) = watch::channel(false);
@@ -367,7 +563,7 @@ async fn poison_messages_are_dead_lettered() {
         counter.fetch_add(1, Ordering::SeqCst);
         std::future::ready(Err::<(), String>("cannot handle this".into()))
     };
-    let consumer = fx.consumer(3, Arc::default());
+    let consumer = fx.consumer(3, Arc::new(MemoryStore::new()));
     let dlq = consumer.dead_letter_queue();
     let (stop, stopped) = watch::channel(false);
     let consuming = tokio::spawn(async move { consumer.run(failing, stopped).await });

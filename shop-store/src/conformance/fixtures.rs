@@ -9,7 +9,8 @@ use shop_core::{
     CommerceStore, Conflict, Currency, Description, DisplayName, DomainEvent, Email, Error,
     EventType, IdempotencyKey, ImageUrl, Money, NewProduct, OrderQuery, OutboxClaim, PageLimit,
     PasswordHash, Price, Product, ProductId, ProductName, ProductQuery, Quantity,
-    RequestFingerprint, Role, Sku, Slug, User, UserId,
+    RefreshTokenRecord, RequestFingerprint, Role, Sku, Slug, TokenFamilyId, TokenHash, User,
+    UserId,
 };
 
 use super::Store;
@@ -151,4 +152,36 @@ pub(super) fn assert_conflict<T: std::fmt::Debug>(r: Result<T, Error>, want: &Co
         Err(Error::Conflict(c)) => assert_eq!(&c, want),
         other => panic!("expected conflict {want:?}, got {other:?}"),
     }
+}
+
+/// A refresh-token record of `user` living `ttl_secs` from now (negative: already expired).
+pub(super) fn token(
+    user: UserId,
+    family: TokenFamilyId,
+    byte: u8,
+    ttl_secs: i64,
+) -> RefreshTokenRecord {
+    let at = now();
+    RefreshTokenRecord {
+        token_hash: TokenHash([byte; 32]),
+        family_id: family,
+        user_id: user,
+        issued_at: at,
+        expires_at: at + chrono::TimeDelta::seconds(ttl_secs),
+        used_at: None,
+        revoked_at: None,
+    }
+}
+
+/// `n` distinct events, in order.
+pub(super) fn events(n: usize) -> Vec<DomainEvent> {
+    (0..n)
+        .map(|i| {
+            DomainEvent::new(
+                EventType::UserRegistered,
+                UserId::generate().as_uuid(),
+                serde_json::json!({ "n": i }),
+            )
+        })
+        .collect()
 }

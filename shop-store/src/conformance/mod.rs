@@ -61,7 +61,9 @@ mod checkout;
 mod fixtures;
 mod orders;
 mod outbox;
+mod processed_events;
 mod refresh_tokens;
+mod retention;
 mod reviews;
 mod users;
 
@@ -70,7 +72,9 @@ pub use catalog::*;
 pub use checkout::*;
 pub use orders::*;
 pub use outbox::*;
+pub use processed_events::*;
 pub use refresh_tokens::*;
+pub use retention::*;
 pub use reviews::*;
 pub use users::*;
 
@@ -136,6 +140,17 @@ macro_rules! conformance_tests {
             refresh_token_single_use,
             refresh_token_expiry_and_revocation,
             refresh_token_concurrent_use_has_one_winner,
+            processing_claim_finish_and_replay,
+            processing_release_frees_the_event,
+            processing_lapsed_claim_is_taken_over,
+            processing_is_per_consumer,
+            processing_racing_claims_have_one_winner,
+            processing_purge_keeps_recent_and_live,
+            purge_published_events_keeps_pending,
+            purge_refresh_tokens_keeps_live_and_used,
+            purge_idempotency_keys_keeps_orders,
+            purge_racing_replicas_delete_each_record_once,
+            retention_service_applies_the_policy,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

@@ -8,15 +8,7 @@ use super::fixtures::*;
 
 /// Claims come lowest position first; marked events are never claimed again.
 pub async fn outbox_claim_and_mark(store: Store) {
-    let events: Vec<DomainEvent> = (0..5)
-        .map(|i| {
-            DomainEvent::new(
-                EventType::UserRegistered,
-                UserId::generate().as_uuid(),
-                serde_json::json!({ "n": i }),
-            )
-        })
-        .collect();
+    let events = events(5);
     store.append_events(&events[..2]).await.unwrap();
     store.append_events(&events[2..]).await.unwrap();
     let at = now();

@@ -1,22 +1,10 @@
 //! Refresh tokens: single use, expiry, revocation, racing uses.
 
 use shop_core::time::now;
-use shop_core::{RefreshTokenRecord, RefreshTokenUse, TokenFamilyId, TokenHash, UserId};
+use shop_core::{RefreshTokenUse, TokenFamilyId, TokenHash, UserId};
 
 use super::Store;
-
-fn token(user: UserId, family: TokenFamilyId, byte: u8, ttl_secs: i64) -> RefreshTokenRecord {
-    let at = now();
-    RefreshTokenRecord {
-        token_hash: TokenHash([byte; 32]),
-        family_id: family,
-        user_id: user,
-        issued_at: at,
-        expires_at: at + chrono::TimeDelta::seconds(ttl_secs),
-        used_at: None,
-        revoked_at: None,
-    }
-}
+use super::fixtures::token;
 
 /// A token works once; presenting it again reports reuse.
 pub async fn refresh_token_single_use(store: Store) {

@@ -11,15 +11,16 @@ use async_trait::async_trait;
 use parking_lot::{Mutex, RwLock};
 use shop_core::catalog::ProductSortKey;
 use shop_core::{
-    Cart, Conflict, DomainEvent, Email, IdempotencyKey, Order, OrderId, Product, ProductCursor,
-    ProductId, ProductSort, RefreshTokenRecord, RequestFingerprint, Result, Review, Sku, Slug,
-    StoreHealth, Timestamp, TokenHash, User, UserId,
+    Cart, Conflict, DomainEvent, Email, EventId, IdempotencyKey, Order, OrderId, Product,
+    ProductCursor, ProductId, ProductSort, RefreshTokenRecord, RequestFingerprint, Result, Review,
+    Sku, Slug, StoreHealth, Timestamp, TokenHash, User, UserId,
 };
 
 mod cart;
 mod catalog;
 mod orders;
 mod outbox;
+mod processed_events;
 mod refresh_tokens;
 mod reviews;
 mod users;
@@ -31,6 +32,14 @@ pub struct MemoryStore {
     users: RwLock<Users>,
     reviews: RwLock<Reviews>,
     tokens: Mutex<HashMap<TokenHash, RefreshTokenRecord>>,
+    processed: Mutex<HashMap<(String, EventId), Processing>>,
+}
+
+/// A consumer's record of one event.
+#[derive(Debug)]
+enum Processing {
+    Claimed { by: String, until: Timestamp },
+    Done { at: Timestamp },
 }
 
 impl MemoryStore {

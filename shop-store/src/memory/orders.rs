@@ -8,10 +8,10 @@ use shop_core::time::now;
 use shop_core::{
     CartCommand, CheckoutStore, Conflict, DomainEvent, Error, IdempotencyKey, Order, OrderCursor,
     OrderId, OrderQuery, OrderStatus, OrderStore, OrderTransition, Page, PlaceOrder,
-    PlaceOrderOutcome, RequestFingerprint, Result, UserId,
+    PlaceOrderOutcome, RequestFingerprint, Result, Timestamp, UserId,
 };
 
-use super::MemoryStore;
+use super::{Commerce, MemoryStore};
 
 #[async_trait]
 impl OrderStore for MemoryStore {
@@ -46,6 +46,23 @@ impl OrderStore for MemoryStore {
         Ok(c.idempotency
             .get(&(user_id, key.clone()))
             .and_then(|(id, fp)| c.orders.get(id).map(|o| (o.clone(), fp.clone()))))
+    }
+
+    async fn purge_idempotency_keys(&self, created_before: Timestamp) -> Result<u64> {
+        let mut c = self.commerce.write();
+        let Commerce {
+            idempotency,
+            orders,
+            ..
+        } = &mut *c;
+        let before = idempotency.len();
+        // A key is as old as its order (they are written together).
+        idempotency.retain(|_, (id, _)| {
+            orders
+                .get(id)
+                .is_some_and(|o| o.created_at >= created_before)
+        });
+        Ok((before - idempotency.len()) as u64)
     }
 }
 

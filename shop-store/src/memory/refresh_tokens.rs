@@ -44,6 +44,13 @@ impl RefreshTokenStore for MemoryStore {
             r.user_id == user_id
         }))
     }
+
+    async fn purge_refresh_tokens(&self, now: Timestamp) -> Result<u64> {
+        let mut t = self.tokens.lock();
+        let before = t.len();
+        t.retain(|_, r| !r.is_purgeable_at(now));
+        Ok((before - t.len()) as u64)
+    }
 }
 
 fn revoke_where(

@@ -69,7 +69,7 @@ pub(super) fn time(d: &Document, key: &str, what: &str) -> DocResult<Timestamp> 
     }
 }
 
-fn opt_time(d: &Document, key: &str, what: &str) -> DocResult<Option<Timestamp>> {
+pub(super) fn opt_time(d: &Document, key: &str, what: &str) -> DocResult<Option<Timestamp>> {
     match d.get(key) {
         None | Some(Bson::Null) => Ok(None),
         Some(_) => time(d, key, what).map(Some),

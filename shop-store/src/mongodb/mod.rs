@@ -8,7 +8,7 @@
 //!
 //! Collections: `products`, `carts` (one document per user, lines embedded, versioned),
 //! `orders` (lines embedded), `idempotency_keys`, `outbox`, `counters`, `reviews`, `users`,
-//! `refresh_tokens`. Call [`MongoStore::ensure_indexes`] at start-up; it is idempotent.
+//! `refresh_tokens`, `processed_events`. Call [`MongoStore::ensure_indexes`] at start-up; it is idempotent.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -89,6 +89,7 @@ mod docs;
 mod error;
 mod orders;
 mod outbox;
+mod processed_events;
 mod refresh_tokens;
 mod reviews;
 mod users;
@@ -135,7 +136,7 @@ impl MongoStore {
 
     /// Creates the indexes the adapter relies on: unique SKU, slug, email, review author and
     /// (through `_id`) idempotency key; compound indexes serving the catalog, order, review and
-    /// outbox queries. Idempotent: safe at every start.
+    /// outbox queries; single-field indexes for the retention purges. Idempotent: safe at every start.
     ///
     /// # Errors
     /// Store errors.
@@ -151,7 +152,7 @@ impl MongoStore {
                 )
                 .build()
         };
-        let plan: [(&str, Vec<IndexModel>); 6] = [
+        let plan: [(&str, Vec<IndexModel>); 8] = [
             (
                 "products",
                 vec![
@@ -180,11 +181,21 @@ impl MongoStore {
             ),
             (
                 "outbox",
-                vec![index(
-                    doc! { "published": 1, "_id": 1 },
-                    "ix_pending",
-                    false,
-                )],
+                vec![
+                    index(doc! { "published": 1, "_id": 1 }, "ix_pending", false),
+                    index(doc! { "published_at": 1 }, "ix_published_at", false),
+                ],
+            ),
+            (
+                "idempotency_keys",
+                vec![index(doc! { "created_at": 1 }, "ix_created", false)],
+            ),
+            (
+                "processed_events",
+                vec![
+                    index(doc! { "processed_at": 1 }, "ix_processed_at", false),
+                    index(doc! { "claim_until": 1 }, "ix_claim_until", false),
+                ],
             ),
             (
                 "reviews",
@@ -207,6 +218,8 @@ impl MongoStore {
                 vec![
                     index(doc! { "family_id": 1 }, "ix_family", false),
                     index(doc! { "user_id": 1 }, "ix_user", false),
+                    index(doc! { "expires_at": 1 }, "ix_expires", false),
+                    index(doc! { "revoked_at": 1 }, "ix_revoked", false),
                 ],
             ),
         ];
@@ -276,6 +289,16 @@ impl MongoStore {
             .await
             .map_err(map)?;
         found.iter().map(convert).collect()
+    }
+
+    /// Deletes every document of `collection` matching `filter`; returns how many. Each
+    /// document's deletion is atomic, so racing purges delete each document once between them.
+    async fn delete_where(&self, collection: &str, filter: Document) -> Result<u64> {
+        self.col(collection)
+            .delete_many(filter)
+            .await
+            .map(|r| r.deleted_count)
+            .map_err(map)
     }
 
     /// Reserves `n` consecutive outbox positions; returns the first. Done outside any

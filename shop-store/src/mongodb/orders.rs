@@ -7,7 +7,7 @@ use shop_core::time::now;
 use shop_core::{
     CheckoutStore, Conflict, DomainEvent, Error, IdempotencyKey, Order, OrderCursor, OrderId,
     OrderQuery, OrderStatus, OrderStore, OrderTransition, Page, PlaceOrder, PlaceOrderOutcome,
-    Product, RequestFingerprint, Result, UserId,
+    Product, RequestFingerprint, Result, Timestamp, UserId,
 };
 use tracing::instrument;
 
@@ -103,6 +103,14 @@ impl OrderStore for MongoStore {
         )
         .await
         .map_err(map)
+    }
+
+    async fn purge_idempotency_keys(&self, created_before: Timestamp) -> Result<u64> {
+        self.delete_where(
+            "idempotency_keys",
+            doc! { "created_at": { "$lt": date(created_before) } },
+        )
+        .await
     }
 }
 

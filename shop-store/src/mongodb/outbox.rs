@@ -5,6 +5,7 @@ use futures::TryStreamExt;
 use shop_core::time::now;
 use shop_core::{
     DomainEvent, Error, EventId, OutboxClaim, OutboxRecord, OutboxStats, OutboxStore, Result,
+    Timestamp,
 };
 
 use super::MongoStore;
@@ -139,5 +140,13 @@ impl OutboxStore for MongoStore {
             pending,
             oldest_pending_at: oldest,
         })
+    }
+
+    async fn purge_published_events(&self, published_before: Timestamp) -> Result<u64> {
+        self.delete_where(
+            "outbox",
+            doc! { "published": true, "published_at": { "$lt": date(published_before) } },
+        )
+        .await
     }
 }

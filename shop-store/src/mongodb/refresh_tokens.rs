@@ -69,4 +69,16 @@ impl RefreshTokenStore for MongoStore {
             .map(|r| r.modified_count)
             .map_err(map)
     }
+
+    async fn purge_refresh_tokens(&self, now: Timestamp) -> Result<u64> {
+        // The query twin of `RefreshTokenRecord::is_purgeable_at`: revoked, or expired at `now`.
+        self.delete_where(
+            "refresh_tokens",
+            doc! { "$or": [
+                { "revoked_at": { "$ne": Bson::Null } },
+                { "expires_at": { "$lte": date(now) } },
+            ] },
+        )
+        .await
+    }
 }

@@ -24,6 +24,7 @@ mod config;
 mod error;
 mod orders;
 mod outbox;
+mod processed_events;
 mod refresh_tokens;
 mod reviews;
 mod rows;
@@ -33,7 +34,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use shop_core::{Error, Result, StoreHealth};
+use shop_core::{Error, Result, StoreHealth, Timestamp};
 use sqlx::Executor;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
 use tracing::{debug, instrument};
@@ -63,6 +64,9 @@ fn push_keyset<'a, T>(
         .push_bind(id)
         .push("))");
 }
+
+/// Rows one retention `DELETE` removes at most.
+const PURGE_BATCH: u64 = 1000;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/mysql");
 
@@ -122,6 +126,29 @@ impl MySqlStore {
     /// Closes the pool, waiting for connections in use to be returned.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// Runs `delete` (a `DELETE … WHERE …` with at most one `?`, bound to `cutoff`) in batches
+    /// of [`PURGE_BATCH`] rows until one deletes fewer: each batch is a short transaction with
+    /// short row locks, however much has piled up. Returns how many rows went.
+    async fn purge_in_batches(&self, delete: &str, cutoff: Option<Timestamp>) -> Result<u64> {
+        let sql = format!("{delete} LIMIT {PURGE_BATCH}");
+        let mut total = 0;
+        loop {
+            let deleted = self
+                .retrying("purge", || async {
+                    let mut query = sqlx::query(&sql);
+                    if let Some(cutoff) = cutoff {
+                        query = query.bind(cutoff);
+                    }
+                    Ok(query.execute(&self.pool).await?.rows_affected())
+                })
+                .await?;
+            total += deleted;
+            if deleted < PURGE_BATCH {
+                return Ok(total);
+            }
+        }
     }
 
     /// Runs `op` (one whole transaction), retrying it when the server reports a deadlock or

@@ -5,7 +5,7 @@ use shop_core::catalog::MAX_STOCK;
 use shop_core::{
     CheckoutStore, Conflict, DomainEvent, Error, IdempotencyKey, Order, OrderCursor, OrderId,
     OrderLine, OrderQuery, OrderStatus, OrderStore, OrderTransition, Page, PlaceOrder,
-    PlaceOrderOutcome, Product, ProductId, RequestFingerprint, Result, UserId,
+    PlaceOrderOutcome, Product, ProductId, RequestFingerprint, Result, Timestamp, UserId,
 };
 use sqlx::mysql::MySqlConnection;
 use sqlx::{MySql, QueryBuilder, Row};
@@ -313,6 +313,14 @@ impl OrderStore for MySqlStore {
         find_by_key(&mut conn, user_id, key)
             .await
             .map_err(Error::from)
+    }
+
+    async fn purge_idempotency_keys(&self, created_before: Timestamp) -> Result<u64> {
+        self.purge_in_batches(
+            "DELETE FROM idempotency_keys WHERE created_at < ?",
+            Some(created_before),
+        )
+        .await
     }
 }
 

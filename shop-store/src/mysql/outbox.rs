@@ -1,6 +1,8 @@
 use async_trait::async_trait;
 use shop_core::time::now;
-use shop_core::{DomainEvent, OutboxClaim, OutboxRecord, OutboxStats, OutboxStore, Result};
+use shop_core::{
+    DomainEvent, OutboxClaim, OutboxRecord, OutboxStats, OutboxStore, Result, Timestamp,
+};
 use sqlx::mysql::MySqlConnection;
 use sqlx::{MySql, QueryBuilder, Row};
 
@@ -122,5 +124,14 @@ impl OutboxStore for MySqlStore {
             pending: row.try_get("pending").map_err(map)?,
             oldest_pending_at: row.try_get("oldest").map_err(map)?,
         })
+    }
+
+    async fn purge_published_events(&self, published_before: Timestamp) -> Result<u64> {
+        // NULL (unpublished) never compares below a date: pending events cannot match.
+        self.purge_in_batches(
+            "DELETE FROM outbox WHERE published_at < ?",
+            Some(published_before),
+        )
+        .await
     }
 }

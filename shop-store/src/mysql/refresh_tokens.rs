@@ -85,4 +85,21 @@ impl RefreshTokenStore for MySqlStore {
         .map(|r| r.rows_affected())
         .map_err(map)
     }
+
+    async fn purge_refresh_tokens(&self, now: Timestamp) -> Result<u64> {
+        // The SQL twin of `RefreshTokenRecord::is_purgeable_at`: revoked, or expired at `now`.
+        let revoked = self
+            .purge_in_batches(
+                "DELETE FROM refresh_tokens WHERE revoked_at IS NOT NULL",
+                None,
+            )
+            .await?;
+        let expired = self
+            .purge_in_batches(
+                "DELETE FROM refresh_tokens WHERE expires_at <= ?",
+                Some(now),
+            )
+            .await?;
+        Ok(revoked + expired)
+    }
 }
