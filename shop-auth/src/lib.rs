@@ -17,4 +17,6 @@ pub use jwt::{AccessTokens, Claims, KeySet, Principal, TokenPolicy};
 pub use layer::{AuthLayer, require_role};
 pub use password::{PasswordParams, Passwords, Verification, check_password_policy};
 pub use service::{AuthService, RegisterInput, Session, refresh_token_hash};
-pub use throttle::{LoginThrottle, MemoryThrottle};
+pub use throttle::{Admission, AttemptId, LoginThrottle, MemoryThrottle, ThrottleUnavailable};
+#[cfg(feature = "redis")]
+pub use throttle::{RedisThrottle, RedisThrottleConfig};

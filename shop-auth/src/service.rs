@@ -3,7 +3,8 @@
 use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use base64::Engine as _;
@@ -21,7 +22,7 @@ use tracing::{info, instrument, warn};
 use crate::AuthError;
 use crate::jwt::AccessTokens;
 use crate::password::{Passwords, Verification, check_password_policy};
-use crate::throttle::LoginThrottle;
+use crate::throttle::{Admission, AttemptId, LoginThrottle, MemoryThrottle};
 
 /// What a client sends to register.
 #[derive(Clone, Deserialize)]
@@ -82,7 +83,17 @@ pub struct AuthService {
     passwords: Passwords,
     tokens: Arc<AccessTokens>,
     throttle: Arc<dyn LoginThrottle>,
+    /// Counts attempts while `throttle` cannot be reached (see [`AuthService::login`]).
+    fallback: Arc<MemoryThrottle>,
+    throttle_health: Arc<ThrottleHealth>,
     refresh_ttl: Duration,
+}
+
+/// How often the shared throttle could not be reached.
+#[derive(Debug, Default)]
+struct ThrottleHealth {
+    failovers: AtomicU64,
+    degraded: AtomicBool,
 }
 
 impl fmt::Debug for AuthService {
@@ -90,6 +101,7 @@ impl fmt::Debug for AuthService {
         f.debug_struct("AuthService")
             .field("passwords", &self.passwords)
             .field("tokens", &self.tokens)
+            .field("throttle", &self.throttle)
             .field("refresh_ttl", &self.refresh_ttl)
             .finish_non_exhaustive()
     }
@@ -99,7 +111,9 @@ impl AuthService {
     /// The default refresh-token lifetime: 30 days.
     pub const DEFAULT_REFRESH_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 
-    /// A service over the given stores and keys.
+    /// A service over the given stores and keys. Logins are throttled by `throttle`; while it
+    /// cannot be reached, by a per-process [`MemoryThrottle`] with default limits (change
+    /// them with [`AuthService::with_fallback_throttle`]).
     #[must_use]
     pub fn new(
         users: Arc<dyn UserStore>,
@@ -115,8 +129,25 @@ impl AuthService {
             passwords,
             tokens,
             throttle,
+            fallback: Arc::new(MemoryThrottle::default()),
+            throttle_health: Arc::default(),
             refresh_ttl: Self::DEFAULT_REFRESH_TTL,
         }
+    }
+
+    /// The per-process throttle used while the shared one cannot be reached (give it the
+    /// shared one's limits).
+    #[must_use]
+    pub fn with_fallback_throttle(mut self, fallback: MemoryThrottle) -> Self {
+        self.fallback = Arc::new(fallback);
+        self
+    }
+
+    /// How many login attempts found the shared throttle unreachable and were counted by the
+    /// per-process fallback instead (for a metric).
+    #[must_use]
+    pub fn throttle_failovers(&self) -> u64 {
+        self.throttle_health.failovers.load(Ordering::Relaxed)
     }
 
     /// Announces registrations (`UserRegistered`) through this outbox.
@@ -182,8 +213,15 @@ impl AuthService {
         Ok(user)
     }
 
-    /// Signs in with email and password. `client` (an IP address) is throttled as well as the
-    /// email. Unknown emails cost the same time as wrong passwords.
+    /// Signs in with email and password. The attempt is throttled per email and, when
+    /// `client` (the client's address) is given, per client too; unknown emails cost the same
+    /// time as wrong passwords.
+    ///
+    /// When the throttle cannot be reached (Redis down), the attempt is counted by a
+    /// per-process fallback instead: logins keep working and stay limited, per replica rather
+    /// than per fleet, and a warning is logged when that starts and when it ends. Refusing
+    /// every login while a cache is down would turn its outage into the shop's; counting
+    /// nothing would leave passwords open to guessing for as long as it lasts.
     ///
     /// # Errors
     /// [`AuthError::InvalidCredentials`]; [`AuthError::Throttled`]; store errors.
@@ -195,13 +233,11 @@ impl AuthService {
         client: Option<&str>,
     ) -> Result<Session, AuthError> {
         let email_key = format!("email:{}", email.trim().to_lowercase());
-        let ip_key = client.map(|c| format!("ip:{c}"));
+        let client_key = client.map(|c| format!("client:{c}"));
         let keys: Vec<&str> = std::iter::once(email_key.as_str())
-            .chain(ip_key.as_deref())
+            .chain(client_key.as_deref())
             .collect();
-        self.throttle
-            .check(&keys, Instant::now())
-            .map_err(|retry_after| AuthError::Throttled { retry_after })?;
+        let (attempt, counted_by) = self.admit(&keys).await?;
 
         let user = match Email::parse(email) {
             Ok(e) => self.users.find_user_by_email(&e).await?,
@@ -212,16 +248,55 @@ impl AuthService {
             .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
             .await;
         let (Some(user), Verification::Valid { needs_rehash }) = (user, verdict) else {
-            self.throttle.record_failure(&keys, Instant::now());
+            // The attempt stays counted: that is the failure.
             return Err(AuthError::InvalidCredentials);
         };
-        self.throttle.reset(&email_key);
+        if let Err(e) = counted_by.succeeded(&attempt, &keys, &email_key).await {
+            warn!(error = %e, "login succeeded but its attempt stays counted until the window ends");
+        }
         let user = if needs_rehash {
             self.rehash(user, password).await
         } else {
             user
         };
         self.new_session(user, TokenFamilyId::generate()).await
+    }
+
+    /// Admits an attempt through the shared throttle, or through the fallback while the shared
+    /// one cannot be reached; returns the attempt and the throttle that counted it.
+    async fn admit(&self, keys: &[&str]) -> Result<(AttemptId, &dyn LoginThrottle), AuthError> {
+        let health = &self.throttle_health;
+        let (admission, counted_by): (Admission, &dyn LoginThrottle) = match self
+            .throttle
+            .admit(keys)
+            .await
+        {
+            Ok(admission) => {
+                if health.degraded.swap(false, Ordering::Relaxed) {
+                    info!("login throttle reachable again");
+                }
+                (admission, self.throttle.as_ref())
+            }
+            Err(e) => {
+                health.failovers.fetch_add(1, Ordering::Relaxed);
+                if !health.degraded.swap(true, Ordering::Relaxed) {
+                    warn!(
+                        error = %e,
+                        "login throttle unreachable: counting attempts per process until it is back"
+                    );
+                }
+                let fallback = self.fallback.as_ref();
+                let admission = fallback
+                    .admit(keys)
+                    .await
+                    .map_err(|e| AuthError::Config(e.to_string()))?;
+                (admission, fallback)
+            }
+        };
+        match admission {
+            Admission::Admitted(attempt) => Ok((attempt, counted_by)),
+            Admission::Refused { retry_after } => Err(AuthError::Throttled { retry_after }),
+        }
     }
 
     /// Stores a hash with the current parameters; on failure keeps the old one (login still

@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use lapin::options::{
@@ -23,9 +23,8 @@ use shop_events::{
 };
 use shop_store::MemoryStore;
 use shop_store::mysql::{MySqlConfig, MySqlStore};
-use tokio::net::{TcpListener, TcpStream};
+use shop_store::scratch::TcpProxy;
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 fn base_url() -> String {
     std::env::var("RABBITMQ_URL")
@@ -420,53 +419,6 @@ async fn an_unreachable_processed_store_defers_the_event() {
     fx.cleanup().await;
 }
 
-/// A TCP proxy the test can cut and restore, standing between the relay and the broker.
-struct Proxy {
-    port: u16,
-    open: Arc<AtomicBool>,
-    links: Arc<Mutex<Vec<JoinHandle<()>>>>,
-}
-
-impl Proxy {
-    async fn start(upstream: String) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let open = Arc::new(AtomicBool::new(true));
-        let links: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
-        let (o, l) = (open.clone(), links.clone());
-        tokio::spawn(async move {
-            loop {
-                let Ok((mut inbound, _)) = listener.accept().await else {
-                    return;
-                };
-                if !o.load(Ordering::SeqCst) {
-                    drop(inbound);
-                    continue;
-                }
-                let upstream = upstream.clone();
-                l.lock().push(tokio::spawn(async move {
-                    if let Ok(mut outbound) = TcpStream::connect(&upstream).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                    }
-                }));
-            }
-        });
-        Self { port, open, links }
-    }
-
-    /// Drops every open connection and refuses new ones.
-    fn cut(&self) {
-        self.open.store(false, Ordering::SeqCst);
-        for link in self.links.lock().drain(..) {
-            link.abort();
-        }
-    }
-
-    fn restore(&self) {
-        self.open.store(true, Ordering::SeqCst);
-    }
-}
-
 /// `host:port` of the broker in an AMQP URL.
 fn upstream_of(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
@@ -494,10 +446,10 @@ async fn a_broker_outage_loses_nothing() {
     });
     fx.wait_for_queue().await;
 
-    let proxy = Proxy::start(upstream_of(&base_url())).await;
+    let proxy = TcpProxy::start(upstream_of(&base_url())).await;
     let via_proxy = base_url().replacen(
         &upstream_of(&base_url()),
-        &format!("127.0.0.1:{}", proxy.port),
+        &format!("127.0.0.1:{}", proxy.port()),
         1,
     );
     let relay_rabbit = RabbitConfig {

@@ -1,6 +1,7 @@
-//! Throwaway databases for tests (feature `conformance`): each call creates a uniquely named
-//! database on the configured server and drops it when the returned guard is dropped, so
-//! tests run in parallel without sharing state.
+//! Test support (feature `conformance`). Throwaway databases: each call creates a uniquely
+//! named database on the configured server and drops it when the returned guard is dropped,
+//! so tests run in parallel without sharing state. [`TcpProxy`]: a cuttable link to a real
+//! service, for outage tests.
 //!
 //! Servers come from `MYSQL_URL` (default `mysql://root@127.0.0.1:3306/test`) and
 //! `MONGODB_URI`. When one cannot be reached the helpers return `None` after printing why —
@@ -15,6 +16,7 @@ pub fn services_required() -> bool {
     std::env::var("CI").as_deref() == Ok("true")
 }
 
+#[cfg_attr(not(any(feature = "mysql", feature = "mongodb")), allow(dead_code))]
 fn skip<T>(what: &str, why: &str) -> Option<T> {
     assert!(
         !services_required(),
@@ -24,6 +26,7 @@ fn skip<T>(what: &str, why: &str) -> Option<T> {
     None
 }
 
+#[cfg_attr(not(any(feature = "mysql", feature = "mongodb")), allow(dead_code))]
 fn unique_name() -> String {
     format!(
         "shop_t_{}",
@@ -33,6 +36,7 @@ fn unique_name() -> String {
 
 /// Runs `f` on a fresh current-thread runtime in a helper thread: drop guards run inside the
 /// test's runtime, which may be single-threaded and is blocked while we wait.
+#[cfg_attr(not(any(feature = "mysql", feature = "mongodb")), allow(dead_code))]
 fn block_on_side<F: Future<Output = ()> + Send + 'static>(f: impl FnOnce() -> F + Send + 'static) {
     let _ = std::thread::spawn(move || {
         if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
@@ -43,6 +47,88 @@ fn block_on_side<F: Future<Output = ()> + Send + 'static>(f: impl FnOnce() -> F 
         }
     })
     .join();
+}
+
+pub use self::proxy::TcpProxy;
+
+mod proxy {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use parking_lot::Mutex;
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio::task::JoinHandle;
+
+    /// A TCP proxy on a free loopback port that a test can cut and restore, standing between
+    /// a client and a real service to stage an outage without touching the service.
+    #[derive(Debug)]
+    pub struct TcpProxy {
+        port: u16,
+        open: Arc<AtomicBool>,
+        links: Arc<Mutex<Vec<JoinHandle<()>>>>,
+        accepting: JoinHandle<()>,
+    }
+
+    impl TcpProxy {
+        /// Starts forwarding to `upstream` (`host:port`).
+        pub async fn start(upstream: String) -> Self {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let open = Arc::new(AtomicBool::new(true));
+            let links: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
+            let (o, l) = (open.clone(), links.clone());
+            let accepting = tokio::spawn(async move {
+                loop {
+                    let Ok((mut inbound, _)) = listener.accept().await else {
+                        return;
+                    };
+                    if !o.load(Ordering::SeqCst) {
+                        drop(inbound);
+                        continue;
+                    }
+                    let upstream = upstream.clone();
+                    l.lock().push(tokio::spawn(async move {
+                        if let Ok(mut outbound) = TcpStream::connect(&upstream).await {
+                            let _ =
+                                tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                        }
+                    }));
+                }
+            });
+            Self {
+                port,
+                open,
+                links,
+                accepting,
+            }
+        }
+
+        /// The loopback port clients connect to.
+        #[must_use]
+        pub fn port(&self) -> u16 {
+            self.port
+        }
+
+        /// Drops every open connection and closes new ones at once.
+        pub fn cut(&self) {
+            self.open.store(false, Ordering::SeqCst);
+            for link in self.links.lock().drain(..) {
+                link.abort();
+            }
+        }
+
+        /// Forwards new connections again.
+        pub fn restore(&self) {
+            self.open.store(true, Ordering::SeqCst);
+        }
+    }
+
+    impl Drop for TcpProxy {
+        fn drop(&mut self) {
+            self.accepting.abort();
+            self.cut();
+        }
+    }
 }
 
 #[cfg(feature = "mysql")]

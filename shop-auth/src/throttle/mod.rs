@@ -1,0 +1,86 @@
+//! Login throttling: after `max_failures` failed attempts for one key (an email, a client
+//! address) within a sliding window, further attempts are refused until the oldest failure
+//! leaves the window.
+//!
+//! Admission and counting are one atomic step: [`LoginThrottle::admit`] checks every key and,
+//! if none is at its limit, counts the attempt against all of them at once. Counting an
+//! attempt before its outcome is known is what closes the race a check-then-record design
+//! has, where a burst of concurrent guesses all pass the check before any failure is
+//! recorded. A successful login then [settles](LoginThrottle::succeeded) its attempt: it is
+//! uncounted, and the email's failures are forgotten. A failed one needs nothing more, so a
+//! failed login costs the throttle one round trip.
+//!
+//! - [`MemoryThrottle`]: per process.
+//! - `RedisThrottle` (feature `redis`): shared by every replica.
+
+mod memory;
+#[cfg(feature = "redis")]
+mod redis;
+
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+pub use memory::MemoryThrottle;
+#[cfg(feature = "redis")]
+pub use redis::{RedisThrottle, RedisThrottleConfig};
+
+/// One counted attempt, named so that a success can uncount exactly it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AttemptId(String);
+
+impl AttemptId {
+    /// A fresh, random ID.
+    #[must_use]
+    pub fn generate() -> Self {
+        Self(uuid::Uuid::new_v4().simple().to_string())
+    }
+
+    /// The ID as text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What [`LoginThrottle::admit`] decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admission {
+    /// Go ahead: the attempt is counted against every key until it succeeds.
+    Admitted(AttemptId),
+    /// A key is at its limit; nothing was counted.
+    Refused {
+        /// How long until the oldest failure leaves the window.
+        retry_after: Duration,
+    },
+}
+
+/// The throttle's own store could not answer (Redis down, say).
+#[derive(Debug, thiserror::Error)]
+#[error("login throttle unavailable")]
+pub struct ThrottleUnavailable(#[source] pub Box<dyn std::error::Error + Send + Sync>);
+
+/// Counts login attempts per key; see the [module docs](self).
+#[async_trait]
+pub trait LoginThrottle: Send + Sync + fmt::Debug {
+    /// Admits an attempt unless one of `keys` already has its limit of attempts within the
+    /// window, and then counts it against every key — atomically, so of concurrent attempts
+    /// no more are admitted than the limit allows.
+    ///
+    /// # Errors
+    /// [`ThrottleUnavailable`] when the throttle's store cannot be reached.
+    async fn admit(&self, keys: &[&str]) -> Result<Admission, ThrottleUnavailable>;
+
+    /// Settles a successful attempt: uncounts `attempt` from `keys` and forgets every
+    /// failure counted against `forget` (the email that just proved its password).
+    ///
+    /// # Errors
+    /// [`ThrottleUnavailable`] when the throttle's store cannot be reached.
+    async fn succeeded(
+        &self,
+        attempt: &AttemptId,
+        keys: &[&str],
+        forget: &str,
+    ) -> Result<(), ThrottleUnavailable>;
+}

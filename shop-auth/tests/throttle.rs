@@ -1,0 +1,297 @@
+//! One set of behaviours for every login throttle: the in-process one and, against the real
+//! Redis (`REDIS_URL`, default `redis://127.0.0.1:6379`), the shared one. Then what only the
+//! shared one can show: replicas counting together, and the failure policy of `AuthService`
+//! when Redis is unreachable or goes away mid-way. Redis unreachable: the Redis tests skip
+//! with a message, except under `CI=true`, where they fail.
+
+#![allow(clippy::unwrap_used, clippy::print_stderr)] // test code
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use shop_auth::{Admission, LoginThrottle, MemoryThrottle};
+
+/// A throttle with limit 3 and a window of 1 s, fresh (nothing counted).
+type Factory = fn() -> std::pin::Pin<Box<dyn Future<Output = Option<Arc<dyn LoginThrottle>>>>>;
+
+fn admitted(a: &Admission) -> bool {
+    matches!(a, Admission::Admitted(_))
+}
+
+async fn limits_each_key_within_its_window(t: Arc<dyn LoginThrottle>) {
+    for i in 0..3 {
+        assert!(
+            admitted(&t.admit(&["email:a", "client:1"]).await.unwrap()),
+            "attempt {i}"
+        );
+    }
+    let Admission::Refused { retry_after } = t.admit(&["email:a"]).await.unwrap() else {
+        panic!("the fourth attempt must be refused");
+    };
+    assert!(retry_after <= Duration::from_secs(1), "{retry_after:?}");
+    assert!(
+        !admitted(&t.admit(&["email:b", "client:1"]).await.unwrap()),
+        "the client is at its limit whatever email it tries"
+    );
+    assert!(
+        admitted(&t.admit(&["email:b", "client:2"]).await.unwrap()),
+        "other keys are untouched"
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert!(admitted(&t.admit(&["email:a", "client:1"]).await.unwrap()));
+}
+
+async fn success_uncounts_its_attempt_and_forgets_the_email(t: Arc<dyn LoginThrottle>) {
+    let keys = ["email:a", "client:1"];
+    for _ in 0..2 {
+        t.admit(&keys).await.unwrap(); // two failures
+    }
+    let Admission::Admitted(ok) = t.admit(&keys).await.unwrap() else {
+        panic!("third attempt is within the limit");
+    };
+    t.succeeded(&ok, &keys, "email:a").await.unwrap();
+    // email:a forgot everything; client:1 keeps its two failures, not the success.
+    assert!(admitted(&t.admit(&["email:a"]).await.unwrap()));
+    assert!(admitted(&t.admit(&["client:1"]).await.unwrap()));
+    assert!(
+        !admitted(&t.admit(&["client:1"]).await.unwrap()),
+        "two failures + one more = the limit"
+    );
+}
+
+async fn racing_attempts_never_exceed_the_limit(t: Arc<dyn LoginThrottle>) {
+    let handles: Vec<_> = (0..40)
+        .map(|_| {
+            let t = t.clone();
+            tokio::spawn(async move { t.admit(&["email:race"]).await.unwrap() })
+        })
+        .collect();
+    let mut won = 0;
+    for h in handles {
+        if admitted(&h.await.unwrap()) {
+            won += 1;
+        }
+    }
+    assert_eq!(won, 3, "exactly the limit, however many race");
+}
+
+async fn refused_attempts_are_not_counted(t: Arc<dyn LoginThrottle>) {
+    for _ in 0..3 {
+        t.admit(&["email:a"]).await.unwrap();
+    }
+    for _ in 0..10 {
+        assert!(!admitted(&t.admit(&["email:a"]).await.unwrap()));
+    }
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert!(
+        admitted(&t.admit(&["email:a"]).await.unwrap()),
+        "refusals did not extend the window"
+    );
+}
+
+macro_rules! behaviours {
+    ($module:ident, $factory:expr) => {
+        mod $module {
+            use super::*;
+
+            behaviours!(@each $factory;
+                limits_each_key_within_its_window,
+                success_uncounts_its_attempt_and_forgets_the_email,
+                racing_attempts_never_exceed_the_limit,
+                refused_attempts_are_not_counted,
+            );
+        }
+    };
+    (@each $factory:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                let factory: Factory = $factory;
+                let Some(throttle) = factory().await else { return };
+                super::$name(throttle).await;
+            }
+        )*
+    };
+}
+
+behaviours!(memory, || Box::pin(async {
+    Some(Arc::new(MemoryThrottle::new(3, Duration::from_secs(1))) as Arc<dyn LoginThrottle>)
+}));
+
+#[cfg(feature = "redis")]
+behaviours!(redis, || Box::pin(async {
+    Some(Arc::new(shared::throttle(
+        &shared::server().await?,
+        &shared::prefix(),
+    )) as Arc<dyn LoginThrottle>)
+}));
+
+#[cfg(feature = "redis")]
+mod shared {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use shop_auth::{
+        AccessTokens, AuthError, AuthService, KeySet, MemoryThrottle, PasswordParams, Passwords,
+        RedisThrottle, RedisThrottleConfig, RegisterInput, TokenPolicy,
+    };
+    use shop_core::secret::Secret;
+    use shop_store::MemoryStore;
+    use shop_store::scratch::TcpProxy;
+
+    /// `host:port` of the Redis server, or `None` (outside CI) when it cannot be reached.
+    pub(super) async fn server() -> Option<String> {
+        let url = std::env::var("REDIS_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| "redis://127.0.0.1:6379".into());
+        let host = url
+            .trim_start_matches("redis://")
+            .split(['/', '?'])
+            .next()
+            .unwrap_or_default()
+            .rsplit('@')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let reachable = tokio::time::timeout(
+            Duration::from_secs(2),
+            tokio::net::TcpStream::connect(host.clone()),
+        )
+        .await;
+        if matches!(reachable, Ok(Ok(_))) {
+            return Some(host);
+        }
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "Redis is required under CI=true but {host} is unreachable"
+        );
+        eprintln!("skipping: Redis at {host} unreachable");
+        None
+    }
+
+    /// A key prefix no other test uses.
+    pub(super) fn prefix() -> String {
+        format!("shop-test:{}:", uuid::Uuid::new_v4().simple())
+    }
+
+    /// Limit 3 per second, on the Redis at `host`, under `prefix`.
+    pub(super) fn throttle(host: &str, prefix: &str) -> RedisThrottle {
+        let config = RedisThrottleConfig {
+            url: Secret::new(format!("redis://{host}")),
+            key_prefix: prefix.into(),
+            timeout: Duration::from_millis(250),
+        };
+        RedisThrottle::new(config, 3, Duration::from_secs(1)).unwrap()
+    }
+
+    /// Two replicas' throttles on one Redis count one email's failures together.
+    #[tokio::test]
+    async fn replicas_count_together() {
+        let Some(host) = server().await else { return };
+        let prefix = prefix();
+        let (a, b) = (throttle(&host, &prefix), throttle(&host, &prefix));
+        use shop_auth::LoginThrottle as _;
+        a.admit(&["email:x"]).await.unwrap();
+        b.admit(&["email:x"]).await.unwrap();
+        a.admit(&["email:x"]).await.unwrap();
+        assert!(matches!(
+            b.admit(&["email:x"]).await.unwrap(),
+            shop_auth::Admission::Refused { .. }
+        ));
+    }
+
+    async fn service(
+        throttle: RedisThrottle,
+        fallback_limit: usize,
+    ) -> (AuthService, &'static str) {
+        let store = Arc::new(MemoryStore::new());
+        let auth = AuthService::new(
+            store.clone(),
+            store,
+            // Cheap hashing: these tests are about counting, not hashing.
+            Passwords::new(PasswordParams {
+                memory_kib: 64,
+                iterations: 1,
+                parallelism: 1,
+            })
+            .unwrap(),
+            Arc::new(AccessTokens::new(
+                KeySet::hs256("k", &[7; 32]).unwrap(),
+                TokenPolicy::default(),
+            )),
+            Arc::new(throttle),
+        )
+        .with_fallback_throttle(MemoryThrottle::new(
+            fallback_limit,
+            Duration::from_secs(900),
+        ));
+        auth.register(&RegisterInput {
+            email: "ann@example.com".into(),
+            password: "correct horse battery".into(),
+            display_name: "Ann".into(),
+        })
+        .await
+        .unwrap();
+        (auth, "ann@example.com")
+    }
+
+    /// Redis unreachable from the start: logins work, are counted per process, and every
+    /// attempt is reported as a failover; none waits longer than the Redis timeout.
+    #[tokio::test]
+    async fn unreachable_redis_fails_over_to_the_per_process_throttle() {
+        let dead = throttle("127.0.0.1:1", &prefix());
+        let (auth, email) = service(dead, 2).await;
+        let started = Instant::now();
+        auth.login(email, "correct horse battery", Some("10.0.0.1"))
+            .await
+            .unwrap();
+        for _ in 0..2 {
+            let r = auth.login(email, "wrong", Some("10.0.0.1")).await;
+            assert!(matches!(r, Err(AuthError::InvalidCredentials)), "{r:?}");
+        }
+        let r = auth
+            .login(email, "correct horse battery", Some("10.0.0.1"))
+            .await;
+        assert!(matches!(r, Err(AuthError::Throttled { .. })), "{r:?}");
+        assert_eq!(auth.throttle_failovers(), 4);
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "each failover is bounded by the timeout: {:?}",
+            started.elapsed()
+        );
+    }
+
+    /// Redis going away mid-way and coming back: counting moves to the process and back to
+    /// the fleet, and logins never fail for it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_redis_outage_and_recovery() {
+        let Some(host) = server().await else { return };
+        let proxy = TcpProxy::start(host).await;
+        let via_proxy = throttle(&format!("127.0.0.1:{}", proxy.port()), &prefix());
+        let (auth, email) = service(via_proxy, 5).await;
+        auth.login(email, "correct horse battery", None)
+            .await
+            .unwrap();
+        assert_eq!(auth.throttle_failovers(), 0);
+        proxy.cut();
+        auth.login(email, "correct horse battery", None)
+            .await
+            .unwrap();
+        assert!(auth.throttle_failovers() >= 1, "counted by the fallback");
+        proxy.restore();
+        let mut back = false;
+        for _ in 0..40 {
+            let before = auth.throttle_failovers();
+            auth.login(email, "correct horse battery", None)
+                .await
+                .unwrap();
+            if auth.throttle_failovers() == before {
+                back = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(back, "the shared throttle is used again once Redis is back");
+    }
+}
