@@ -24,6 +24,7 @@
 //! | orders | `GET /api/orders`, `GET /api/orders/{id}`, `POST /api/orders/{id}/cancel`; admin: `PUT /api/orders/{id}/status` |
 //! | ops | `GET /health`, `/ready`, `/metrics`, `/openapi.json` |
 
+pub mod client_addr;
 pub mod error;
 mod extract;
 pub mod metrics;
@@ -50,6 +51,7 @@ use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
+pub use client_addr::{ClientAddr, ClientAddrLayer, TrustedProxies};
 pub use error::{ApiError, ProblemDetails};
 pub use metrics::Metrics;
 pub use state::{AppState, HttpConfig};
@@ -136,8 +138,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
 }
 
 /// Serves `app` on `listener` with hyper (HTTP/1.1) until `shutdown` completes, then stops
-/// accepting and waits for requests in flight to finish. Handlers see the peer address
-/// (`ConnectInfo<SocketAddr>`), which login throttling uses.
+/// accepting and waits for requests in flight to finish. Requests carry the peer address
+/// (`ConnectInfo<SocketAddr>`), from which [`ClientAddrLayer`] finds the client.
 ///
 /// # Errors
 /// An I/O error from the listener.
@@ -179,6 +181,26 @@ async fn problem_for_bare_401(res: Response) -> Response {
         .into_response();
     }
     res
+}
+
+/// One span per request: method, path, the request ID and the client's address.
+fn request_span<B>(req: &axum::http::Request<B>) -> tracing::Span {
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let client = req
+        .extensions()
+        .get::<ClientAddr>()
+        .map(|c| tracing::field::display(c.0));
+    tracing::info_span!(
+        "request",
+        method = %req.method(),
+        uri = %req.uri(),
+        request_id,
+        client,
+    )
 }
 
 /// The whole API with its middleware, under `config.root_path`.
@@ -239,7 +261,8 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
     app.fallback(no_route).layer(
         ServiceBuilder::new()
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-            .layer(TraceLayer::new_for_http())
+            .layer(ClientAddrLayer::new(config.trusted_proxies.clone()))
+            .layer(TraceLayer::new_for_http().make_span_with(request_span))
             .layer(PropagateRequestIdLayer::x_request_id())
             .layer(security)
             .layer(cors(&config.cors_origins))

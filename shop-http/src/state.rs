@@ -9,6 +9,7 @@ use shop_core::{
     ReviewStore, StoreHealth,
 };
 
+use crate::client_addr::TrustedProxies;
 use crate::metrics::Metrics;
 
 /// The stores and services handlers use. Cheap to clone.
@@ -111,6 +112,9 @@ pub struct HttpConfig {
     pub concurrency_limit: usize,
     /// Origins allowed by CORS; empty allows none.
     pub cors_origins: Vec<String>,
+    /// Proxies whose `X-Forwarded-For` names the client (for throttling and logs); empty
+    /// trusts none, so the client is the socket peer.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Default for HttpConfig {
@@ -121,6 +125,7 @@ impl Default for HttpConfig {
             request_timeout: Duration::from_secs(10),
             concurrency_limit: 1024,
             cors_origins: Vec::new(),
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 }

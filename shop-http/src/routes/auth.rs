@@ -1,16 +1,16 @@
 //! `POST /api/auth/{register,login,refresh,logout}`.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{Extensions, StatusCode};
 use serde::{Deserialize, Serialize};
 use shop_auth::{AuthService, RegisterInput, Session};
 use shop_core::{Role, Timestamp, User, UserId};
 use utoipa::ToSchema;
 
+use crate::client_addr::ClientAddr;
 use crate::error::{ApiError, ProblemDetails};
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -137,10 +137,8 @@ pub(crate) async fn login(
     ext: Extensions,
     ApiJson(input): ApiJson<LoginInput>,
 ) -> Result<Json<SessionView>, ApiError> {
-    // The socket's peer address; behind a proxy, deploy with one that sets it correctly.
-    let client = ext
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string());
+    // The client's address: the socket peer, or what a trusted proxy says it saw.
+    let client = ext.get::<ClientAddr>().map(|c| c.0.to_string());
     let session = auth(&state)?
         .login(&input.email, &input.password, client.as_deref())
         .await?;
