@@ -54,7 +54,7 @@ use utoipa_axum::router::OpenApiRouter;
 pub use client_addr::{ClientAddr, ClientAddrLayer, TrustedProxies};
 pub use error::{ApiError, ProblemDetails};
 pub use metrics::Metrics;
-pub use state::{AppState, HttpConfig};
+pub use state::{AppState, Draining, HttpConfig};
 
 /// Maps middleware failures (load shedding, timeout) to problem responses.
 async fn middleware_error(err: tower::BoxError) -> ApiError {

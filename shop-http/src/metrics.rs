@@ -16,7 +16,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
-use shop_core::OutboxStats;
+use shop_core::{OutboxStats, PurgeReport};
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -29,6 +29,11 @@ struct RequestLabels {
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CheckoutLabels {
     outcome: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PurgeLabels {
+    kind: &'static str,
 }
 
 fn latency_histogram() -> Histogram {
@@ -44,6 +49,9 @@ pub struct Metrics {
     checkouts: Family<CheckoutLabels, Counter>,
     outbox_pending: Gauge,
     outbox_lag: Gauge<f64, AtomicU64>,
+    throttle_failovers: Counter,
+    purged: Family<PurgeLabels, Counter>,
+    purge_failures: Counter,
     /// Serialises renders so two scrapes don't interleave their gauge updates.
     render_lock: Mutex<()>,
 }
@@ -95,6 +103,24 @@ impl Metrics {
             "Age of the oldest unpublished domain event (0 when none)",
             outbox_lag.clone(),
         );
+        let throttle_failovers = Counter::default();
+        registry.register(
+            "login_throttle_failovers",
+            "Login attempts counted per process because the shared throttle (Redis) was unreachable",
+            throttle_failovers.clone(),
+        );
+        let purged = Family::<PurgeLabels, Counter>::default();
+        registry.register(
+            "retention_purged_records",
+            "Records deleted by retention purges, by kind",
+            purged.clone(),
+        );
+        let purge_failures = Counter::default();
+        registry.register(
+            "retention_purge_failures",
+            "Retention purges that stopped on a store error",
+            purge_failures.clone(),
+        );
         Self {
             registry,
             requests,
@@ -102,6 +128,9 @@ impl Metrics {
             checkouts,
             outbox_pending,
             outbox_lag,
+            throttle_failovers,
+            purged,
+            purge_failures,
             render_lock: Mutex::new(()),
         }
     }
@@ -126,6 +155,33 @@ impl Metrics {
                 outcome: outcome.to_owned(),
             })
             .inc();
+    }
+
+    /// Brings `shop_login_throttle_failovers_total` up to `total`, the count the auth service
+    /// keeps (see `shop_auth::AuthService::throttle_failovers`).
+    pub fn set_login_throttle_failovers(&self, total: u64) {
+        let _guard = self.render_lock.lock();
+        let counted = self.throttle_failovers.get();
+        if total > counted {
+            self.throttle_failovers.inc_by(total - counted);
+        }
+    }
+
+    /// Records what one retention purge deleted.
+    pub fn observe_purge(&self, report: &PurgeReport) {
+        for (kind, n) in [
+            ("published_events", report.published_events),
+            ("refresh_tokens", report.refresh_tokens),
+            ("idempotency_keys", report.idempotency_keys),
+            ("processed_events", report.processed_events),
+        ] {
+            self.purged.get_or_create(&PurgeLabels { kind }).inc_by(n);
+        }
+    }
+
+    /// Records a retention purge that stopped on a store error.
+    pub fn observe_purge_failure(&self) {
+        self.purge_failures.inc();
     }
 
     /// The text exposition, with the outbox gauges set from `outbox` (left as they were when

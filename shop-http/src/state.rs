@@ -1,6 +1,7 @@
 //! What handlers share, and how the HTTP layer is configured.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use shop_auth::AuthService;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub auth: Option<Arc<AuthService>>,
     /// Counters and histograms served at `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// Set at the start of a shutdown: `/ready` answers `503` from then on.
+    pub draining: Draining,
     pub(crate) carts: CartService,
     pub(crate) checkout: CheckoutService,
     pub(crate) orders: OrderService,
@@ -57,6 +60,7 @@ impl AppState {
             readiness: Arc::new(vec![("commerce", health)]),
             auth: None,
             metrics: Arc::new(Metrics::new()),
+            draining: Draining::default(),
         }
     }
 
@@ -96,6 +100,25 @@ impl AppState {
                 r,
             )
         })
+    }
+}
+
+/// Whether the process is shutting down. Once [started](Draining::start), `/ready` answers
+/// `503` so that balancers and orchestrators stop routing new requests here, while requests
+/// keep being served until the server stops accepting. Cheap to clone; clones share the flag.
+#[derive(Debug, Clone, Default)]
+pub struct Draining(Arc<AtomicBool>);
+
+impl Draining {
+    /// Marks the process as shutting down (for good).
+    pub fn start(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether [`Draining::start`] was called.
+    #[must_use]
+    pub fn is_draining(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
     }
 }
 

@@ -56,6 +56,29 @@ fn get(uri: &str) -> Request<Body> {
 }
 
 #[tokio::test]
+async fn ready_turns_503_once_draining_while_requests_are_still_served() {
+    let state = AppState::new(seeded(1, 0).await);
+    let draining = state.draining.clone();
+    let app = router(state, &HttpConfig::default());
+    let (status, _, body) = call(app.clone(), get("/ready")).await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("ready"))
+    );
+    draining.start();
+    let (status, _, body) = call(app.clone(), get("/ready")).await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("draining"))
+    );
+    let (status, _, _) = call(app.clone(), get("/health")).await;
+    assert_eq!(status, StatusCode::OK, "still alive");
+    let (status, _, body) = call(app, get("/api/products")).await;
+    assert_eq!(status, StatusCode::OK, "still serving");
+    assert_eq!(body["items"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
 async fn health_and_ready_with_request_ids_and_security_headers() {
     let app = app(seeded(0, 0).await, &HttpConfig::default());
     let (status, headers, body) = call(app.clone(), get("/health")).await;

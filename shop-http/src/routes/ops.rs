@@ -14,7 +14,7 @@ use crate::state::AppState;
 /// Liveness or readiness.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct Status {
-    /// `ok`, `ready` or `unavailable`.
+    /// `ok`, `ready`, `unavailable` or `draining` (shutting down).
     status: &'static str,
     /// Dependencies that did not answer (readiness only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -33,16 +33,26 @@ pub(crate) async fn health() -> Json<Status> {
     })
 }
 
-/// Every store answers. The broker is deliberately left out: the outbox keeps events while it
-/// is away, so a broker outage must not take the API out of service (watch the outbox lag).
+/// Every store answers and the process is not shutting down. The broker is deliberately left
+/// out: the outbox keeps events while it is away, so a broker outage must not take the API
+/// out of service (watch the outbox lag).
 #[utoipa::path(
     get, path = "/ready", tag = "ops",
     responses(
         (status = 200, description = "Ready", body = Status),
-        (status = 503, description = "Some dependency is down", body = Status),
+        (status = 503, description = "Some dependency is down, or the process is shutting down", body = Status),
     ),
 )]
 pub(crate) async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Status>) {
+    if state.draining.is_draining() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(Status {
+                status: "draining",
+                down: Vec::new(),
+            }),
+        );
+    }
     let mut down = Vec::new();
     for (name, dep) in state.readiness.iter() {
         if dep.ping().await.is_err() {
@@ -77,6 +87,11 @@ pub(crate) async fn ready(State(state): State<AppState>) -> (StatusCode, Json<St
 pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     // A store that cannot answer leaves the outbox gauges as they were; the scrape succeeds.
     let outbox = state.commerce.outbox_stats().await.ok();
+    if let Some(auth) = &state.auth {
+        state
+            .metrics
+            .set_login_throttle_failovers(auth.throttle_failovers());
+    }
     let text = state.metrics.render(outbox);
     (
         [(
