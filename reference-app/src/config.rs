@@ -43,6 +43,15 @@ pub(crate) enum JwtKeys {
     Generated,
 }
 
+/// Where login attempts are counted.
+#[derive(Debug)]
+pub(crate) enum ThrottleBackend {
+    /// Per process (`SHOP_THROTTLE=memory`).
+    Memory,
+    /// Shared by every replica (`SHOP_THROTTLE=redis`).
+    Redis(shop_auth::RedisThrottleConfig),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum LogFormat {
     Json,
@@ -65,6 +74,15 @@ pub(crate) struct AppConfig {
     pub(crate) admin_email: String,
     pub(crate) admin_password: Option<Secret>,
     pub(crate) demo_data: bool,
+    pub(crate) throttle: ThrottleBackend,
+    /// Failed logins allowed per email and per client within `login_window`.
+    pub(crate) login_max_failures: usize,
+    pub(crate) login_window: Duration,
+    pub(crate) retention: shop_core::RetentionPolicy,
+    /// How often each replica purges; `None`: never (run `reference-app purge` instead).
+    pub(crate) purge_interval: Option<Duration>,
+    /// How long `/ready` answers 503 before the listener closes, after SIGTERM.
+    pub(crate) shutdown_delay: Duration,
     pub(crate) shutdown_grace: Duration,
 }
 
@@ -83,6 +101,17 @@ fn flag(name: &'static str, default: bool) -> Result<bool, ConfigError> {
         Some("true" | "1" | "yes") => Ok(true),
         Some("false" | "0" | "no") => Ok(false),
         Some(_) => Err(ConfigError::new(name, "must be true or false")),
+    }
+}
+
+/// A whole number, or `default` when unset.
+fn number<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, ConfigError> {
+    match var(name)? {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| ConfigError::new(name, "must be a whole number")),
     }
 }
 
@@ -215,14 +244,28 @@ impl AppConfig {
             shop_auth::check_password_policy(p.expose(), &email)
                 .map_err(|e| ConfigError::new("SHOP_ADMIN_PASSWORD", e.message.into_owned()))?;
         }
-        let shutdown_grace = match var("SHOP_SHUTDOWN_GRACE_SECS")? {
-            None => Duration::from_secs(20),
-            Some(s) => Duration::from_secs(s.trim().parse().map_err(|_| {
-                ConfigError::new(
-                    "SHOP_SHUTDOWN_GRACE_SECS",
-                    "must be a whole number of seconds",
-                )
-            })?),
+        let trusted_proxies =
+            shop_http::TrustedProxies::parse(&var("TRUSTED_PROXIES")?.unwrap_or_default())
+                .map_err(|e| ConfigError::new("TRUSTED_PROXIES", e))?;
+        let throttle = match var("SHOP_THROTTLE")?.as_deref().map(str::trim) {
+            None | Some("memory") => ThrottleBackend::Memory,
+            Some("redis") => ThrottleBackend::Redis(
+                shop_auth::RedisThrottleConfig::from_env()
+                    .map_err(|(variable, reason)| ConfigError::new(variable, reason))?,
+            ),
+            Some(_) => return Err(ConfigError::new("SHOP_THROTTLE", "must be memory or redis")),
+        };
+        let days = |name, default| {
+            number(name, default).map(|d: u32| chrono::TimeDelta::days(i64::from(d)))
+        };
+        let retention = shop_core::RetentionPolicy {
+            published_events: days("SHOP_RETENTION_EVENTS_DAYS", 7)?,
+            idempotency_keys: days("SHOP_RETENTION_IDEMPOTENCY_DAYS", 30)?,
+            processed_events: days("SHOP_RETENTION_PROCESSED_EVENTS_DAYS", 30)?,
+        };
+        let purge_interval = match number("SHOP_PURGE_INTERVAL_SECS", 3600u64)? {
+            0 => None,
+            s => Some(Duration::from_secs(s)),
         };
         Ok(Self {
             port,
@@ -236,13 +279,20 @@ impl AppConfig {
             http: shop_http::HttpConfig {
                 root_path,
                 cors_origins,
+                trusted_proxies,
                 ..shop_http::HttpConfig::default()
             },
             log_format,
             admin_email,
             admin_password,
             demo_data: flag("SHOP_DEMO_DATA", true)?,
-            shutdown_grace,
+            throttle,
+            login_max_failures: number("SHOP_LOGIN_MAX_FAILURES", 5usize)?.max(1),
+            login_window: Duration::from_secs(number("SHOP_LOGIN_WINDOW_SECS", 900u64)?),
+            retention,
+            purge_interval,
+            shutdown_delay: Duration::from_secs(number("SHOP_SHUTDOWN_DELAY_SECS", 0u64)?),
+            shutdown_grace: Duration::from_secs(number("SHOP_SHUTDOWN_GRACE_SECS", 20u64)?),
         })
     }
 }

@@ -1,8 +1,8 @@
 //! The demo catalog: three dozen products, seeded only into an empty catalog.
 
 use shop_core::{
-    CatalogStore, Currency, Description, ImageUrl, Money, NewProduct, PageLimit, Price, Product,
-    ProductName, ProductQuery, Sku, Slug,
+    CatalogStore, Conflict, Currency, Description, Error, ImageUrl, Money, NewProduct, PageLimit,
+    Price, Product, ProductName, ProductQuery, Sku, Slug,
 };
 
 const ITEMS: [(&str, &str, i64); 12] = [
@@ -67,8 +67,12 @@ pub(crate) async fn seed(catalog: &dyn CatalogStore) -> shop_core::Result<usize>
                 stock,
                 active: true,
             });
-            catalog.create_product(&product).await?;
-            added += 1;
+            match catalog.create_product(&product).await {
+                Ok(()) => added += 1,
+                // Replicas starting together on an empty catalog seed it together.
+                Err(Error::Conflict(Conflict::SkuTaken | Conflict::SlugTaken)) => {}
+                Err(e) => return Err(e),
+            }
         }
     }
     Ok(added)

@@ -6,12 +6,14 @@
 //! Start-up: read the configuration (a bad value → one message naming the variable, exit 2),
 //! connect the stores (MySQL migrations and MongoDB indexes are applied), bootstrap the admin
 //! account, seed the demo catalog into an empty catalog, start the outbox relay (to RabbitMQ
-//! when `RABBITMQ_URL` is set, else to the in-process bus), serve. On SIGTERM/SIGINT it stops
-//! accepting, lets requests in flight finish (bounded by `SHOP_SHUTDOWN_GRACE_SECS`), drains
-//! the outbox relay and closes the pools.
+//! when `RABBITMQ_URL` is set, else to the in-process bus) and the periodic retention purge,
+//! serve. On SIGTERM/SIGINT `/ready` answers 503 at once; after `SHOP_SHUTDOWN_DELAY_SECS` it
+//! stops accepting, closes idle connections, lets requests in flight finish (bounded by
+//! `SHOP_SHUTDOWN_GRACE_SECS`), drains the outbox relay and closes the pools.
 //!
 //! Subcommands: `reference-app migrate` applies the schema (MySQL migrations, MongoDB indexes)
 //! for the configured backends and exits, for a deploy step that should own it;
+//! `reference-app purge` deletes what the retention policy no longer keeps and exits;
 //! `reference-app healthcheck` asks the running app's `/health` (the image has no shell or curl).
 
 // mimalloc: faster small allocations than glibc's malloc and, above all, far less memory held
@@ -21,6 +23,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod config;
 mod demo;
+mod retention;
 mod wiring;
 
 use std::process::ExitCode;
@@ -97,20 +100,20 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let migrate_only = std::env::args().nth(1).as_deref() == Some("migrate");
+    let subcommand = std::env::args().nth(1);
     let work = async {
-        if migrate_only {
-            wiring::migrate(config).await
-        } else {
-            wiring::run(config).await
+        match subcommand.as_deref() {
+            Some("migrate") => wiring::migrate(config).await,
+            Some("purge") => retention::purge_once(config).await,
+            _ => wiring::run(config).await,
         }
     };
     match runtime.block_on(work) {
         Ok(()) => {
-            if migrate_only {
-                info!("migrated");
-            } else {
-                info!("stopped cleanly");
+            match subcommand.as_deref() {
+                Some("migrate") => info!("migrated"),
+                Some("purge") => {}
+                _ => info!("stopped cleanly"),
             }
             ExitCode::SUCCESS
         }

@@ -2,13 +2,12 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
-use std::time::Duration;
 
 use shop_auth::{
-    AccessTokens, AuthService, KeySet, MemoryThrottle, PasswordParams, Passwords, RegisterInput,
-    TokenPolicy,
+    AccessTokens, AuthError, AuthService, KeySet, LoginThrottle, MemoryThrottle, PasswordParams,
+    Passwords, RedisThrottle, RegisterInput, TokenPolicy,
 };
-use shop_core::{Email, Role, ShopStore, StoreHealth, UserStore};
+use shop_core::{Conflict, Email, Role, ShopStore, StoreHealth, UserStore};
 use shop_events::{EventPublisher, InProcessBus, OutboxRelay, RabbitPublisher, RelayConfig};
 use shop_http::{AppState, router, serve};
 use shop_store::MemoryStore;
@@ -17,14 +16,14 @@ use shop_store::mysql::MySqlStore;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
-use crate::config::{AppConfig, Backend, JwtKeys};
+use crate::config::{AppConfig, Backend, JwtKeys, ThrottleBackend};
 
 /// A failure after configuration was accepted (a dependency down, a port taken).
 pub(crate) type Failure = Box<dyn std::error::Error + Send + Sync>;
 
 /// One opened backend and how to close it.
-struct Opened {
-    store: Arc<dyn ShopStore>,
+pub(crate) struct Opened {
+    pub(crate) store: Arc<dyn ShopStore>,
     mysql: Option<MySqlStore>,
     mongo: Option<MongoStore>,
 }
@@ -108,15 +107,25 @@ async fn bootstrap_admin(
         Some(p) => (p.expose().to_owned(), false),
         None => (random_password()?, true),
     };
-    auth.register_with_roles(
-        &RegisterInput {
-            email: email.as_str().to_owned(),
-            password: password.clone(),
-            display_name: "Admin".into(),
-        },
-        BTreeSet::from([Role::Admin, Role::Customer]),
-    )
-    .await?;
+    let created = auth
+        .register_with_roles(
+            &RegisterInput {
+                email: email.as_str().to_owned(),
+                password: password.clone(),
+                display_name: "Admin".into(),
+            },
+            BTreeSet::from([Role::Admin, Role::Customer]),
+        )
+        .await;
+    match created {
+        Ok(_) => {}
+        // Replicas starting together: another one created it between our look and our write.
+        Err(AuthError::Domain(shop_core::Error::Conflict(Conflict::EmailTaken))) => {
+            info!(email = %email, "admin account created by another replica; left as is");
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    }
     if generated {
         // Printed once, to the terminal only: the one way to learn a generated password.
         #[allow(clippy::print_stdout)]
@@ -149,11 +158,23 @@ async fn shutdown_signal() {
         () = ctrl_c => {}
         () = term => {}
     }
-    info!("shutdown signal received: no new connections; finishing requests in flight");
+    info!("shutdown signal received");
+}
+
+/// The login throttle the configuration names.
+fn login_throttle(config: &AppConfig) -> Result<Arc<dyn LoginThrottle>, Failure> {
+    let (max, window) = (config.login_max_failures, config.login_window);
+    Ok(match &config.throttle {
+        ThrottleBackend::Memory => Arc::new(MemoryThrottle::new(max, window)),
+        ThrottleBackend::Redis(redis) => {
+            info!(server = ?redis, "login attempts are counted in Redis, shared by every replica");
+            Arc::new(RedisThrottle::new(redis.clone(), max, window)?)
+        }
+    })
 }
 
 /// Opens (and migrates) each configured backend once, however many roles it plays.
-async fn open_all(config: &AppConfig) -> Result<HashMap<Backend, Opened>, Failure> {
+pub(crate) async fn open_all(config: &AppConfig) -> Result<HashMap<Backend, Opened>, Failure> {
     let mut opened: HashMap<Backend, Opened> = HashMap::new();
     for backend in [config.store, config.users_store, config.reviews_store] {
         if let std::collections::hash_map::Entry::Vacant(slot) = opened.entry(backend) {
@@ -163,7 +184,7 @@ async fn open_all(config: &AppConfig) -> Result<HashMap<Backend, Opened>, Failur
     Ok(opened)
 }
 
-async fn close_all(opened: HashMap<Backend, Opened>) {
+pub(crate) async fn close_all(opened: HashMap<Backend, Opened>) {
     for o in opened.into_values() {
         if let Some(s) = o.mysql {
             s.close().await;
@@ -202,8 +223,12 @@ pub(crate) async fn run(config: AppConfig) -> Result<(), Failure> {
         users.clone(),
         Passwords::new(PasswordParams::default())?,
         tokens,
-        Arc::new(MemoryThrottle::new(5, Duration::from_secs(15 * 60))),
+        login_throttle(&config)?,
     )
+    .with_fallback_throttle(MemoryThrottle::new(
+        config.login_max_failures,
+        config.login_window,
+    ))
     .with_outbox(commerce.clone());
     bootstrap_admin(&auth, users.as_ref(), &config).await?;
     if config.demo_data {
@@ -255,17 +280,35 @@ pub(crate) async fn run(config: AppConfig) -> Result<(), Failure> {
             addr.port()
         );
     }
+    let purging = config.purge_interval.map(|interval| {
+        let retention = crate::retention::service(commerce.clone(), users.clone(), &config);
+        crate::retention::spawn_periodic(retention, interval, state.metrics.clone())
+    });
+    let draining = state.draining.clone();
     let app = router(state, &config.http);
     let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
+    let delay = config.shutdown_delay;
+    // SIGTERM: /ready turns 503 at once, so balancers stop sending new requests; the listener
+    // stays open for `delay` (for balancers that only learn it by polling readiness), then
+    // closes, and idle connections are closed at once while busy ones finish their request.
     let server = tokio::spawn(serve(listener, app, async move {
         shutdown_signal().await;
+        draining.start();
         let _ = signalled_tx.send(());
+        if !delay.is_zero() {
+            info!(
+                ?delay,
+                "draining: /ready answers 503; still serving until the delay ends"
+            );
+            tokio::time::sleep(delay).await;
+        }
+        info!("listener closed; finishing requests in flight");
     }));
-    // After the signal, requests in flight get the grace period; then we stop regardless.
+    // Requests in flight get the grace period once the listener closes; then we stop anyway.
     let grace = config.shutdown_grace;
     let served = async {
         let _ = signalled_rx.await;
-        tokio::time::sleep(grace).await;
+        tokio::time::sleep(delay + grace).await;
     };
     tokio::pin!(served);
     let mut server = server;
@@ -277,6 +320,9 @@ pub(crate) async fn run(config: AppConfig) -> Result<(), Failure> {
         }
     }
 
+    if let Some(purging) = purging {
+        purging.abort();
+    }
     let _ = stop_relay.send(true);
     let _ = relay_task.await;
     // One last pass so events committed by the final requests are not left behind.

@@ -195,6 +195,64 @@ async fn runs_with_no_configuration_and_stops_cleanly_on_sigterm() {
     terminate(app);
 }
 
+/// SIGTERM as a balancer needs it: `/ready` is 503 at once while requests are still served
+/// for the delay; then the process exits without waiting out the grace period for an idle
+/// keep-alive connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_turns_ready_503_then_exits_without_waiting_for_idle_connections() {
+    use std::io::{Read, Write};
+    let mut app = start(&[
+        ("SHOP_SHUTDOWN_DELAY_SECS", "2".into()),
+        ("SHOP_SHUTDOWN_GRACE_SECS", "30".into()),
+    ]);
+    let http = reqwest::Client::new();
+    let base = app.base.clone();
+    wait_ready(&http, &base).await;
+    // A keep-alive connection left idle after one request.
+    let port = base.rsplit(':').next().unwrap();
+    let mut idle = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+    idle.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut head = [0u8; 12];
+    idle.read_exact(&mut head).unwrap();
+    assert_eq!(&head, b"HTTP/1.1 200");
+
+    let signalled = Instant::now();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &app.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let ready = http.get(format!("{base}/ready")).send().await.unwrap();
+    assert_eq!(ready.status(), 503, "not ready once draining");
+    let products = http
+        .get(format!("{base}/api/products?limit=1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(products.status(), 200, "still serving during the delay");
+    let status = loop {
+        if let Some(status) = app.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            signalled.elapsed() < Duration::from_secs(15),
+            "an idle connection held the exit back toward the 30 s grace"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "{status}");
+    let took = signalled.elapsed();
+    assert!(
+        took >= Duration::from_secs(2),
+        "the delay was kept: {took:?}"
+    );
+    drop(idle);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runs_on_mysql_with_reviews_in_mongodb() {
     let Some(mysql) = shop_store::scratch::mysql(4).await else {
@@ -305,6 +363,31 @@ fn bad_configuration_exits_2_naming_the_variable() {
         (&[("SHOP_ADMIN_PASSWORD", "short")], "SHOP_ADMIN_PASSWORD"),
         (&[("SHOP_DEMO_DATA", "maybe")], "SHOP_DEMO_DATA"),
         (&[("RABBITMQ_URL", "http://not-amqp")], "RABBITMQ_URL"),
+        (
+            &[("TRUSTED_PROXIES", "10.0.0.0/8, proxy.local")],
+            "TRUSTED_PROXIES",
+        ),
+        (&[("SHOP_THROTTLE", "memcached")], "SHOP_THROTTLE"),
+        (
+            &[("SHOP_THROTTLE", "redis"), ("REDIS_URL", "http://cache")],
+            "REDIS_URL",
+        ),
+        (
+            &[("SHOP_LOGIN_MAX_FAILURES", "many")],
+            "SHOP_LOGIN_MAX_FAILURES",
+        ),
+        (
+            &[("SHOP_RETENTION_EVENTS_DAYS", "-1")],
+            "SHOP_RETENTION_EVENTS_DAYS",
+        ),
+        (
+            &[("SHOP_PURGE_INTERVAL_SECS", "hourly")],
+            "SHOP_PURGE_INTERVAL_SECS",
+        ),
+        (
+            &[("SHOP_SHUTDOWN_DELAY_SECS", "soon")],
+            "SHOP_SHUTDOWN_DELAY_SECS",
+        ),
     ];
     let down = Command::new(BIN)
         .arg("healthcheck")
