@@ -52,7 +52,7 @@ fn http(c: &mut Criterion) {
         })
         .unwrap(),
         tokens.clone(),
-        Arc::new(MemoryThrottle::new(5, Duration::from_secs(60))),
+        Arc::new(MemoryThrottle::new(Duration::from_secs(60))),
     );
     let user = rt
         .block_on(auth.register_with_roles(

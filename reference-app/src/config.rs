@@ -76,7 +76,7 @@ pub(crate) struct AppConfig {
     pub(crate) demo_data: bool,
     pub(crate) throttle: ThrottleBackend,
     /// Failed logins allowed per email and per client within `login_window`.
-    pub(crate) login_max_failures: usize,
+    pub(crate) login_limits: shop_auth::LoginLimits,
     pub(crate) login_window: Duration,
     pub(crate) retention: shop_core::RetentionPolicy,
     /// How often each replica purges; `None`: never (run `reference-app purge` instead).
@@ -287,7 +287,10 @@ impl AppConfig {
             admin_password,
             demo_data: flag("SHOP_DEMO_DATA", true)?,
             throttle,
-            login_max_failures: number("SHOP_LOGIN_MAX_FAILURES", 5usize)?.max(1),
+            login_limits: shop_auth::LoginLimits {
+                per_email: number("SHOP_LOGIN_MAX_FAILURES", 5usize)?.max(1),
+                per_client: number("SHOP_LOGIN_MAX_FAILURES_PER_CLIENT", 20usize)?.max(1),
+            },
             login_window: Duration::from_secs(number("SHOP_LOGIN_WINDOW_SECS", 900u64)?),
             retention,
             purge_interval,

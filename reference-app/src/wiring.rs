@@ -163,12 +163,12 @@ async fn shutdown_signal() {
 
 /// The login throttle the configuration names.
 fn login_throttle(config: &AppConfig) -> Result<Arc<dyn LoginThrottle>, Failure> {
-    let (max, window) = (config.login_max_failures, config.login_window);
+    let window = config.login_window;
     Ok(match &config.throttle {
-        ThrottleBackend::Memory => Arc::new(MemoryThrottle::new(max, window)),
+        ThrottleBackend::Memory => Arc::new(MemoryThrottle::new(window)),
         ThrottleBackend::Redis(redis) => {
             info!(server = ?redis, "login attempts are counted in Redis, shared by every replica");
-            Arc::new(RedisThrottle::new(redis.clone(), max, window)?)
+            Arc::new(RedisThrottle::new(redis.clone(), window)?)
         }
     })
 }
@@ -225,10 +225,8 @@ pub(crate) async fn run(config: AppConfig) -> Result<(), Failure> {
         tokens,
         login_throttle(&config)?,
     )
-    .with_fallback_throttle(MemoryThrottle::new(
-        config.login_max_failures,
-        config.login_window,
-    ))
+    .with_login_limits(config.login_limits)
+    .with_fallback_throttle(MemoryThrottle::new(config.login_window))
     .with_outbox(commerce.clone());
     bootstrap_admin(&auth, users.as_ref(), &config).await?;
     if config.demo_data {

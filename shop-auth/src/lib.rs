@@ -16,7 +16,10 @@ pub use error::AuthError;
 pub use jwt::{AccessTokens, Claims, KeySet, Principal, TokenPolicy};
 pub use layer::{AuthLayer, require_role};
 pub use password::{PasswordParams, Passwords, Verification, check_password_policy};
+pub use service::LoginLimits;
 pub use service::{AuthService, RegisterInput, Session, refresh_token_hash};
-pub use throttle::{Admission, AttemptId, LoginThrottle, MemoryThrottle, ThrottleUnavailable};
+pub use throttle::{
+    Admission, AttemptId, LoginThrottle, MemoryThrottle, ThrottleKey, ThrottleUnavailable,
+};
 #[cfg(feature = "redis")]
 pub use throttle::{RedisThrottle, RedisThrottleConfig};

@@ -22,7 +22,7 @@ use tracing::{info, instrument, warn};
 use crate::AuthError;
 use crate::jwt::AccessTokens;
 use crate::password::{Passwords, Verification, check_password_policy};
-use crate::throttle::{Admission, AttemptId, LoginThrottle, MemoryThrottle};
+use crate::throttle::{Admission, AttemptId, LoginThrottle, MemoryThrottle, ThrottleKey};
 
 /// What a client sends to register.
 #[derive(Clone, Deserialize)]
@@ -83,10 +83,33 @@ pub struct AuthService {
     passwords: Passwords,
     tokens: Arc<AccessTokens>,
     throttle: Arc<dyn LoginThrottle>,
+    limits: LoginLimits,
     /// Counts attempts while `throttle` cannot be reached (see [`AuthService::login`]).
     fallback: Arc<MemoryThrottle>,
     throttle_health: Arc<ThrottleHealth>,
     refresh_ttl: Duration,
+}
+
+/// Failed logins allowed within the throttle's window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginLimits {
+    /// Per email address: guesses at one account's password.
+    pub per_email: usize,
+    /// Per client address: guesses across accounts from one place. Larger, since one address
+    /// (an office, a mobile carrier's NAT) may stand for many people, and attempts count
+    /// while they are in flight: this many sign-ins at the very same moment from one address
+    /// are admitted.
+    pub per_client: usize,
+}
+
+impl Default for LoginLimits {
+    /// 5 per email, 20 per client address.
+    fn default() -> Self {
+        Self {
+            per_email: 5,
+            per_client: 20,
+        }
+    }
 }
 
 /// How often the shared throttle could not be reached.
@@ -102,6 +125,7 @@ impl fmt::Debug for AuthService {
             .field("passwords", &self.passwords)
             .field("tokens", &self.tokens)
             .field("throttle", &self.throttle)
+            .field("limits", &self.limits)
             .field("refresh_ttl", &self.refresh_ttl)
             .finish_non_exhaustive()
     }
@@ -111,9 +135,9 @@ impl AuthService {
     /// The default refresh-token lifetime: 30 days.
     pub const DEFAULT_REFRESH_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 
-    /// A service over the given stores and keys. Logins are throttled by `throttle`; while it
-    /// cannot be reached, by a per-process [`MemoryThrottle`] with default limits (change
-    /// them with [`AuthService::with_fallback_throttle`]).
+    /// A service over the given stores and keys. Logins are throttled by `throttle` with the
+    /// default [`LoginLimits`]; while it cannot be reached, by a per-process
+    /// [`MemoryThrottle`] with a 15-minute window (see [`AuthService::with_fallback_throttle`]).
     #[must_use]
     pub fn new(
         users: Arc<dyn UserStore>,
@@ -129,14 +153,22 @@ impl AuthService {
             passwords,
             tokens,
             throttle,
+            limits: LoginLimits::default(),
             fallback: Arc::new(MemoryThrottle::default()),
             throttle_health: Arc::default(),
             refresh_ttl: Self::DEFAULT_REFRESH_TTL,
         }
     }
 
+    /// Sets how many failed logins each email and each client address may have.
+    #[must_use]
+    pub fn with_login_limits(mut self, limits: LoginLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
     /// The per-process throttle used while the shared one cannot be reached (give it the
-    /// shared one's limits).
+    /// shared one's window).
     #[must_use]
     pub fn with_fallback_throttle(mut self, fallback: MemoryThrottle) -> Self {
         self.fallback = Arc::new(fallback);
@@ -234,10 +266,18 @@ impl AuthService {
     ) -> Result<Session, AuthError> {
         let email_key = format!("email:{}", email.trim().to_lowercase());
         let client_key = client.map(|c| format!("client:{c}"));
-        let keys: Vec<&str> = std::iter::once(email_key.as_str())
-            .chain(client_key.as_deref())
-            .collect();
-        let (attempt, counted_by) = self.admit(&keys).await?;
+        let limits = self.limits;
+        let counted: Vec<ThrottleKey<'_>> = std::iter::once(ThrottleKey {
+            key: &email_key,
+            limit: limits.per_email,
+        })
+        .chain(client_key.as_deref().map(|key| ThrottleKey {
+            key,
+            limit: limits.per_client,
+        }))
+        .collect();
+        let keys: Vec<&str> = counted.iter().map(|k| k.key).collect();
+        let (attempt, counted_by) = self.admit(&counted).await?;
 
         let user = match Email::parse(email) {
             Ok(e) => self.users.find_user_by_email(&e).await?,
@@ -264,7 +304,10 @@ impl AuthService {
 
     /// Admits an attempt through the shared throttle, or through the fallback while the shared
     /// one cannot be reached; returns the attempt and the throttle that counted it.
-    async fn admit(&self, keys: &[&str]) -> Result<(AttemptId, &dyn LoginThrottle), AuthError> {
+    async fn admit(
+        &self,
+        keys: &[ThrottleKey<'_>],
+    ) -> Result<(AttemptId, &dyn LoginThrottle), AuthError> {
         let health = &self.throttle_health;
         let (admission, counted_by): (Admission, &dyn LoginThrottle) = match self
             .throttle

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use shop_auth::{
-    AccessTokens, AuthError, AuthService, KeySet, MemoryThrottle, PasswordParams, Passwords,
-    RegisterInput, TokenPolicy,
+    AccessTokens, AuthError, AuthService, KeySet, LoginLimits, MemoryThrottle, PasswordParams,
+    Passwords, RegisterInput, TokenPolicy,
 };
 use shop_core::{Conflict, Email, Error, EventType, OutboxClaim, OutboxStore, UserStore};
 use shop_store::MemoryStore;
@@ -32,8 +32,12 @@ fn service_on(store: &Arc<MemoryStore>, passwords: Passwords) -> AuthService {
         store.clone(),
         passwords,
         tokens,
-        Arc::new(MemoryThrottle::new(5, Duration::from_secs(900))),
+        Arc::new(MemoryThrottle::new(Duration::from_secs(900))),
     )
+    .with_login_limits(LoginLimits {
+        per_email: 5,
+        per_client: 8,
+    })
     .with_outbox(store.clone())
 }
 
@@ -157,11 +161,50 @@ async fn repeated_failures_are_throttled_per_email_and_per_ip() {
         panic!("{r:?}")
     };
     assert!(retry_after > Duration::from_secs(800));
-    // The address is throttled too, whatever email it tries.
+    // The address has a larger limit of its own, across emails: 5 + 3 = 8.
+    for i in 0..3 {
+        let r = svc
+            .login(
+                &format!("other{i}@example.com"),
+                "whatever",
+                Some("10.0.0.9"),
+            )
+            .await;
+        assert!(matches!(r, Err(AuthError::InvalidCredentials)), "{r:?}");
+    }
     let r = svc
-        .login("other@example.com", "whatever", Some("10.0.0.9"))
+        .login("someone@example.com", "whatever", Some("10.0.0.9"))
         .await;
     assert!(matches!(r, Err(AuthError::Throttled { .. })), "{r:?}");
+}
+
+/// Attempts are counted as they start, so a burst of concurrent guesses gets no more than
+/// the limit past the throttle, however fast it comes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_concurrent_guesses_gets_only_the_limit_through() {
+    let (_, svc) = service();
+    svc.register(&input("ada@example.com", "a long passphrase"))
+        .await
+        .unwrap();
+    let svc = Arc::new(svc);
+    let guesses: Vec<_> = (0..40)
+        .map(|i| {
+            let svc = svc.clone();
+            tokio::spawn(async move {
+                svc.login("ada@example.com", &format!("guess {i}"), None)
+                    .await
+            })
+        })
+        .collect();
+    let mut checked = 0;
+    for g in guesses {
+        match g.await.unwrap() {
+            Err(AuthError::InvalidCredentials) => checked += 1,
+            Err(AuthError::Throttled { .. }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(checked, 5, "only the limit's worth of passwords were tried");
 }
 
 #[tokio::test]

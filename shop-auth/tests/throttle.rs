@@ -9,52 +9,95 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use shop_auth::{Admission, LoginThrottle, MemoryThrottle};
+use shop_auth::{Admission, LoginThrottle, MemoryThrottle, ThrottleKey};
 
-/// A throttle with limit 3 and a window of 1 s, fresh (nothing counted).
+/// A throttle with a window of 1 s, fresh (nothing counted).
 type Factory = fn() -> std::pin::Pin<Box<dyn Future<Output = Option<Arc<dyn LoginThrottle>>>>>;
 
 fn admitted(a: &Admission) -> bool {
     matches!(a, Admission::Admitted(_))
 }
 
+/// The keys, each with a limit of 3.
+fn k<'a>(names: &[&'a str]) -> Vec<ThrottleKey<'a>> {
+    names
+        .iter()
+        .map(|key| ThrottleKey { key, limit: 3 })
+        .collect()
+}
+
+async fn each_key_has_its_own_limit(t: Arc<dyn LoginThrottle>) {
+    let both = |email_limit, client_limit| {
+        vec![
+            ThrottleKey {
+                key: "email:a",
+                limit: email_limit,
+            },
+            ThrottleKey {
+                key: "client:1",
+                limit: client_limit,
+            },
+        ]
+    };
+    for _ in 0..2 {
+        assert!(admitted(&t.admit(&both(2, 5)).await.unwrap()));
+    }
+    assert!(
+        !admitted(&t.admit(&both(2, 5)).await.unwrap()),
+        "the email's limit"
+    );
+    let client_only = [ThrottleKey {
+        key: "client:1",
+        limit: 5,
+    }];
+    for _ in 0..3 {
+        assert!(admitted(&t.admit(&client_only).await.unwrap()));
+    }
+    assert!(
+        !admitted(&t.admit(&client_only).await.unwrap()),
+        "the client's limit"
+    );
+}
+
 async fn limits_each_key_within_its_window(t: Arc<dyn LoginThrottle>) {
     for i in 0..3 {
         assert!(
-            admitted(&t.admit(&["email:a", "client:1"]).await.unwrap()),
+            admitted(&t.admit(&k(&["email:a", "client:1"])).await.unwrap()),
             "attempt {i}"
         );
     }
-    let Admission::Refused { retry_after } = t.admit(&["email:a"]).await.unwrap() else {
+    let Admission::Refused { retry_after } = t.admit(&k(&["email:a"])).await.unwrap() else {
         panic!("the fourth attempt must be refused");
     };
     assert!(retry_after <= Duration::from_secs(1), "{retry_after:?}");
     assert!(
-        !admitted(&t.admit(&["email:b", "client:1"]).await.unwrap()),
+        !admitted(&t.admit(&k(&["email:b", "client:1"])).await.unwrap()),
         "the client is at its limit whatever email it tries"
     );
     assert!(
-        admitted(&t.admit(&["email:b", "client:2"]).await.unwrap()),
+        admitted(&t.admit(&k(&["email:b", "client:2"])).await.unwrap()),
         "other keys are untouched"
     );
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert!(admitted(&t.admit(&["email:a", "client:1"]).await.unwrap()));
+    assert!(admitted(
+        &t.admit(&k(&["email:a", "client:1"])).await.unwrap()
+    ));
 }
 
 async fn success_uncounts_its_attempt_and_forgets_the_email(t: Arc<dyn LoginThrottle>) {
     let keys = ["email:a", "client:1"];
     for _ in 0..2 {
-        t.admit(&keys).await.unwrap(); // two failures
+        t.admit(&k(&keys)).await.unwrap(); // two failures
     }
-    let Admission::Admitted(ok) = t.admit(&keys).await.unwrap() else {
+    let Admission::Admitted(ok) = t.admit(&k(&keys)).await.unwrap() else {
         panic!("third attempt is within the limit");
     };
     t.succeeded(&ok, &keys, "email:a").await.unwrap();
     // email:a forgot everything; client:1 keeps its two failures, not the success.
-    assert!(admitted(&t.admit(&["email:a"]).await.unwrap()));
-    assert!(admitted(&t.admit(&["client:1"]).await.unwrap()));
+    assert!(admitted(&t.admit(&k(&["email:a"])).await.unwrap()));
+    assert!(admitted(&t.admit(&k(&["client:1"])).await.unwrap()));
     assert!(
-        !admitted(&t.admit(&["client:1"]).await.unwrap()),
+        !admitted(&t.admit(&k(&["client:1"])).await.unwrap()),
         "two failures + one more = the limit"
     );
 }
@@ -63,7 +106,7 @@ async fn racing_attempts_never_exceed_the_limit(t: Arc<dyn LoginThrottle>) {
     let handles: Vec<_> = (0..40)
         .map(|_| {
             let t = t.clone();
-            tokio::spawn(async move { t.admit(&["email:race"]).await.unwrap() })
+            tokio::spawn(async move { t.admit(&k(&["email:race"])).await.unwrap() })
         })
         .collect();
     let mut won = 0;
@@ -77,14 +120,14 @@ async fn racing_attempts_never_exceed_the_limit(t: Arc<dyn LoginThrottle>) {
 
 async fn refused_attempts_are_not_counted(t: Arc<dyn LoginThrottle>) {
     for _ in 0..3 {
-        t.admit(&["email:a"]).await.unwrap();
+        t.admit(&k(&["email:a"])).await.unwrap();
     }
     for _ in 0..10 {
-        assert!(!admitted(&t.admit(&["email:a"]).await.unwrap()));
+        assert!(!admitted(&t.admit(&k(&["email:a"])).await.unwrap()));
     }
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert!(
-        admitted(&t.admit(&["email:a"]).await.unwrap()),
+        admitted(&t.admit(&k(&["email:a"])).await.unwrap()),
         "refusals did not extend the window"
     );
 }
@@ -99,6 +142,7 @@ macro_rules! behaviours {
                 success_uncounts_its_attempt_and_forgets_the_email,
                 racing_attempts_never_exceed_the_limit,
                 refused_attempts_are_not_counted,
+                each_key_has_its_own_limit,
             );
         }
     };
@@ -115,7 +159,7 @@ macro_rules! behaviours {
 }
 
 behaviours!(memory, || Box::pin(async {
-    Some(Arc::new(MemoryThrottle::new(3, Duration::from_secs(1))) as Arc<dyn LoginThrottle>)
+    Some(Arc::new(MemoryThrottle::new(Duration::from_secs(1))) as Arc<dyn LoginThrottle>)
 }));
 
 #[cfg(feature = "redis")]
@@ -132,12 +176,14 @@ mod shared {
     use std::time::{Duration, Instant};
 
     use shop_auth::{
-        AccessTokens, AuthError, AuthService, KeySet, MemoryThrottle, PasswordParams, Passwords,
-        RedisThrottle, RedisThrottleConfig, RegisterInput, TokenPolicy,
+        AccessTokens, AuthError, AuthService, KeySet, LoginLimits, MemoryThrottle, PasswordParams,
+        Passwords, RedisThrottle, RedisThrottleConfig, RegisterInput, TokenPolicy,
     };
     use shop_core::secret::Secret;
     use shop_store::MemoryStore;
     use shop_store::scratch::TcpProxy;
+
+    use super::k;
 
     /// `host:port` of the Redis server, or `None` (outside CI) when it cannot be reached.
     pub(super) async fn server() -> Option<String> {
@@ -175,14 +221,14 @@ mod shared {
         format!("shop-test:{}:", uuid::Uuid::new_v4().simple())
     }
 
-    /// Limit 3 per second, on the Redis at `host`, under `prefix`.
+    /// A 1 s window, on the Redis at `host`, under `prefix`.
     pub(super) fn throttle(host: &str, prefix: &str) -> RedisThrottle {
         let config = RedisThrottleConfig {
             url: Secret::new(format!("redis://{host}")),
             key_prefix: prefix.into(),
             timeout: Duration::from_millis(250),
         };
-        RedisThrottle::new(config, 3, Duration::from_secs(1)).unwrap()
+        RedisThrottle::new(config, Duration::from_secs(1)).unwrap()
     }
 
     /// Two replicas' throttles on one Redis count one email's failures together.
@@ -192,11 +238,11 @@ mod shared {
         let prefix = prefix();
         let (a, b) = (throttle(&host, &prefix), throttle(&host, &prefix));
         use shop_auth::LoginThrottle as _;
-        a.admit(&["email:x"]).await.unwrap();
-        b.admit(&["email:x"]).await.unwrap();
-        a.admit(&["email:x"]).await.unwrap();
+        a.admit(&k(&["email:x"])).await.unwrap();
+        b.admit(&k(&["email:x"])).await.unwrap();
+        a.admit(&k(&["email:x"])).await.unwrap();
         assert!(matches!(
-            b.admit(&["email:x"]).await.unwrap(),
+            b.admit(&k(&["email:x"])).await.unwrap(),
             shop_auth::Admission::Refused { .. }
         ));
     }
@@ -222,10 +268,11 @@ mod shared {
             )),
             Arc::new(throttle),
         )
-        .with_fallback_throttle(MemoryThrottle::new(
-            fallback_limit,
-            Duration::from_secs(900),
-        ));
+        .with_login_limits(LoginLimits {
+            per_email: fallback_limit,
+            per_client: 20,
+        })
+        .with_fallback_throttle(MemoryThrottle::new(Duration::from_secs(900)));
         auth.register(&RegisterInput {
             email: "ann@example.com".into(),
             password: "correct horse battery".into(),

@@ -6,12 +6,11 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use parking_lot::Mutex;
 
-use super::{Admission, AttemptId, LoginThrottle, ThrottleUnavailable};
+use super::{Admission, AttemptId, LoginThrottle, ThrottleKey, ThrottleUnavailable};
 
-/// Per-process throttle: limits are per replica. Use `RedisThrottle` to share them.
+/// Per-process throttle: counts are per replica. Use `RedisThrottle` to share them.
 #[derive(Debug)]
 pub struct MemoryThrottle {
-    max_failures: usize,
     window: Duration,
     attempts: Mutex<HashMap<String, VecDeque<(Instant, AttemptId)>>>,
 }
@@ -20,24 +19,17 @@ pub struct MemoryThrottle {
 const SWEEP_AT: usize = 10_000;
 
 impl MemoryThrottle {
-    /// Refuses after `max_failures` failures within `window`.
+    /// Counts attempts within a sliding `window`.
     #[must_use]
-    pub fn new(max_failures: usize, window: Duration) -> Self {
+    pub fn new(window: Duration) -> Self {
         Self {
-            max_failures: max_failures.max(1),
             window,
             attempts: Mutex::new(HashMap::new()),
         }
     }
 
-    /// The limit and window this throttle applies.
-    #[must_use]
-    pub fn limits(&self) -> (usize, Duration) {
-        (self.max_failures, self.window)
-    }
-
     /// [`LoginThrottle::admit`] at a given instant (tests drive the clock through this).
-    pub fn admit_at(&self, keys: &[&str], now: Instant) -> Admission {
+    pub fn admit_at(&self, keys: &[ThrottleKey<'_>], now: Instant) -> Admission {
         let mut map = self.attempts.lock();
         if map.len() >= SWEEP_AT {
             map.retain(|_, times| {
@@ -47,7 +39,7 @@ impl MemoryThrottle {
             });
         }
         let mut wait = Duration::ZERO;
-        for key in keys {
+        for ThrottleKey { key, limit } in keys {
             if let Some(times) = map.get_mut(*key) {
                 while times
                     .front()
@@ -55,7 +47,7 @@ impl MemoryThrottle {
                 {
                     times.pop_front();
                 }
-                if times.len() >= self.max_failures
+                if times.len() >= (*limit).max(1)
                     && let Some((oldest, _)) = times.front()
                 {
                     wait = wait.max((*oldest + self.window).saturating_duration_since(now));
@@ -68,7 +60,7 @@ impl MemoryThrottle {
             };
         }
         let attempt = AttemptId::generate();
-        for key in keys {
+        for ThrottleKey { key, .. } in keys {
             map.entry((*key).to_owned())
                 .or_default()
                 .push_back((now, attempt.clone()));
@@ -78,15 +70,15 @@ impl MemoryThrottle {
 }
 
 impl Default for MemoryThrottle {
-    /// 5 failures per 15 minutes.
+    /// A 15-minute window.
     fn default() -> Self {
-        Self::new(5, Duration::from_secs(15 * 60))
+        Self::new(Duration::from_secs(15 * 60))
     }
 }
 
 #[async_trait]
 impl LoginThrottle for MemoryThrottle {
-    async fn admit(&self, keys: &[&str]) -> Result<Admission, ThrottleUnavailable> {
+    async fn admit(&self, keys: &[ThrottleKey<'_>]) -> Result<Admission, ThrottleUnavailable> {
         Ok(self.admit_at(keys, Instant::now()))
     }
 
@@ -115,44 +107,51 @@ mod tests {
         matches!(a, Admission::Admitted(_))
     }
 
+    fn keys<'a>(names: &[&'a str], limit: usize) -> Vec<ThrottleKey<'a>> {
+        names.iter().map(|key| ThrottleKey { key, limit }).collect()
+    }
+
     #[test]
     fn refuses_at_the_limit_until_the_oldest_failure_leaves_the_window() {
-        let t = MemoryThrottle::new(3, Duration::from_secs(60));
+        let t = MemoryThrottle::new(Duration::from_secs(60));
         let t0 = Instant::now();
+        let at = |s| t0 + Duration::from_secs(s);
         for i in 0..3 {
             assert!(
-                admitted(&t.admit_at(&["email:a", "ip:1"], t0 + Duration::from_secs(i))),
+                admitted(&t.admit_at(&keys(&["email:a", "ip:1"], 3), at(i))),
                 "attempt {i}"
             );
         }
         assert_eq!(
-            t.admit_at(&["email:a"], t0 + Duration::from_secs(10)),
+            t.admit_at(&keys(&["email:a"], 3), at(10)),
             Admission::Refused {
                 retry_after: Duration::from_secs(50)
             }
         );
         assert!(
-            !admitted(&t.admit_at(&["ip:1"], t0 + Duration::from_secs(10))),
+            !admitted(&t.admit_at(&keys(&["ip:1"], 3), at(10))),
             "per address too"
         );
-        assert!(admitted(
-            &t.admit_at(&["email:b"], t0 + Duration::from_secs(10))
-        ));
-        assert!(admitted(
-            &t.admit_at(&["email:a"], t0 + Duration::from_secs(61))
-        ));
+        assert!(
+            admitted(&t.admit_at(&keys(&["ip:1"], 10), at(10))),
+            "limits are per key and per call"
+        );
+        assert!(admitted(&t.admit_at(&keys(&["email:b"], 3), at(10))));
+        assert!(admitted(&t.admit_at(&keys(&["email:a"], 3), at(61))));
     }
 
     #[test]
     fn a_refused_attempt_is_not_counted() {
-        let t = MemoryThrottle::new(1, Duration::from_secs(60));
+        let t = MemoryThrottle::new(Duration::from_secs(60));
         let t0 = Instant::now();
-        assert!(admitted(&t.admit_at(&["k"], t0)));
+        assert!(admitted(&t.admit_at(&keys(&["k"], 1), t0)));
         for s in 1..30 {
-            assert!(!admitted(&t.admit_at(&["k"], t0 + Duration::from_secs(s))));
+            assert!(!admitted(
+                &t.admit_at(&keys(&["k"], 1), t0 + Duration::from_secs(s))
+            ));
         }
         assert!(
-            admitted(&t.admit_at(&["k"], t0 + Duration::from_secs(60))),
+            admitted(&t.admit_at(&keys(&["k"], 1), t0 + Duration::from_secs(60))),
             "refusals did not extend the window"
         );
     }

@@ -1,6 +1,6 @@
-//! Login throttling: after `max_failures` failed attempts for one key (an email, a client
-//! address) within a sliding window, further attempts are refused until the oldest failure
-//! leaves the window.
+//! Login throttling: once a key (an email, a client address) has had its limit of failed
+//! attempts within a sliding window, further attempts are refused until the oldest failure
+//! leaves the window. Each key has its own limit: one address may stand for many people.
 //!
 //! Admission and counting are one atomic step: [`LoginThrottle::admit`] checks every key and,
 //! if none is at its limit, counts the attempt against all of them at once. Counting an
@@ -25,6 +25,15 @@ use async_trait::async_trait;
 pub use memory::MemoryThrottle;
 #[cfg(feature = "redis")]
 pub use redis::{RedisThrottle, RedisThrottleConfig};
+
+/// A key an attempt is counted against, and how many attempts it may have in the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottleKey<'a> {
+    /// What is counted: `email:…`, `client:…`.
+    pub key: &'a str,
+    /// Attempts allowed within the window.
+    pub limit: usize,
+}
 
 /// One counted attempt, named so that a success can uncount exactly it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -66,11 +75,11 @@ pub struct ThrottleUnavailable(#[source] pub Box<dyn std::error::Error + Send + 
 pub trait LoginThrottle: Send + Sync + fmt::Debug {
     /// Admits an attempt unless one of `keys` already has its limit of attempts within the
     /// window, and then counts it against every key — atomically, so of concurrent attempts
-    /// no more are admitted than the limit allows.
+    /// no more are admitted than the limits allow.
     ///
     /// # Errors
     /// [`ThrottleUnavailable`] when the throttle's store cannot be reached.
-    async fn admit(&self, keys: &[&str]) -> Result<Admission, ThrottleUnavailable>;
+    async fn admit(&self, keys: &[ThrottleKey<'_>]) -> Result<Admission, ThrottleUnavailable>;
 
     /// Settles a successful attempt: uncounts `attempt` from `keys` and forgets every
     /// failure counted against `forget` (the email that just proved its password).

@@ -11,20 +11,20 @@ use redis::{Client, Script};
 use sha2::{Digest, Sha256};
 use shop_core::secret::{Secret, redact_url};
 
-use super::{Admission, AttemptId, LoginThrottle, ThrottleUnavailable};
+use super::{Admission, AttemptId, LoginThrottle, ThrottleKey, ThrottleUnavailable};
 
 /// Checks every key and, when none is at its limit, counts the attempt against all of them.
-/// `KEYS`: the sets. `ARGV`: limit, window in ms, attempt ID. Returns 0 when admitted, else
-/// the milliseconds until the oldest attempt of the fullest key leaves the window.
+/// `KEYS`: the sets. `ARGV`: window in ms, attempt ID, then each key's limit in order.
+/// Returns 0 when admitted, else the milliseconds until the oldest attempt of the key that
+/// frees last leaves the window.
 const ADMIT: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local limit = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
+local window = tonumber(ARGV[1])
 local wait = 0
-for _, key in ipairs(KEYS) do
+for i, key in ipairs(KEYS) do
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-  if redis.call('ZCARD', key) >= limit then
+  if redis.call('ZCARD', key) >= tonumber(ARGV[2 + i]) then
     local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
     local free_in = tonumber(oldest[2]) + window - now
     if free_in > wait then wait = free_in end
@@ -32,7 +32,7 @@ for _, key in ipairs(KEYS) do
 end
 if wait > 0 then return wait end
 for _, key in ipairs(KEYS) do
-  redis.call('ZADD', key, now, ARGV[3])
+  redis.call('ZADD', key, now, ARGV[2])
   redis.call('PEXPIRE', key, window)
 end
 return 0
@@ -123,7 +123,6 @@ impl RedisThrottleConfig {
 pub struct RedisThrottle {
     connection: ConnectionManager,
     config: RedisThrottleConfig,
-    max_failures: usize,
     window: Duration,
     admit: Script,
     succeeded: Script,
@@ -133,7 +132,6 @@ impl fmt::Debug for RedisThrottle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisThrottle")
             .field("config", &self.config)
-            .field("max_failures", &self.max_failures)
             .field("window", &self.window)
             .finish_non_exhaustive()
     }
@@ -144,17 +142,13 @@ fn unavailable(e: impl std::error::Error + Send + Sync + 'static) -> ThrottleUna
 }
 
 impl RedisThrottle {
-    /// A throttle refusing after `max_failures` failures within `window`. Connects lazily
+    /// A throttle counting attempts within a sliding `window`. Connects lazily
     /// (and reconnects after failures), so Redis need not be up when the app starts; must be
     /// called inside a Tokio runtime.
     ///
     /// # Errors
     /// A malformed URL.
-    pub fn new(
-        config: RedisThrottleConfig,
-        max_failures: usize,
-        window: Duration,
-    ) -> Result<Self, ThrottleUnavailable> {
+    pub fn new(config: RedisThrottleConfig, window: Duration) -> Result<Self, ThrottleUnavailable> {
         let client = Client::open(config.url.expose()).map_err(unavailable)?;
         let manager = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(config.timeout))
@@ -166,7 +160,6 @@ impl RedisThrottle {
         Ok(Self {
             connection,
             config,
-            max_failures: max_failures.max(1),
             window,
             admit: Script::new(ADMIT),
             succeeded: Script::new(SUCCEEDED),
@@ -184,16 +177,14 @@ impl RedisThrottle {
 
 #[async_trait]
 impl LoginThrottle for RedisThrottle {
-    async fn admit(&self, keys: &[&str]) -> Result<Admission, ThrottleUnavailable> {
+    async fn admit(&self, keys: &[ThrottleKey<'_>]) -> Result<Admission, ThrottleUnavailable> {
         let attempt = AttemptId::generate();
         let mut call = self.admit.prepare_invoke();
-        for key in keys {
-            call.key(self.redis_key(key));
-        }
         let window_ms = u64::try_from(self.window.as_millis()).unwrap_or(u64::MAX);
-        call.arg(self.max_failures)
-            .arg(window_ms)
-            .arg(attempt.as_str());
+        call.arg(window_ms).arg(attempt.as_str());
+        for ThrottleKey { key, limit } in keys {
+            call.key(self.redis_key(key)).arg((*limit).max(1));
+        }
         let wait_ms: u64 = call
             .invoke_async(&mut self.connection.clone())
             .await

@@ -12,7 +12,8 @@ use axum::http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use shop_auth::{
-    AccessTokens, AuthService, KeySet, MemoryThrottle, PasswordParams, Passwords, TokenPolicy,
+    AccessTokens, AuthService, KeySet, LoginLimits, MemoryThrottle, PasswordParams, Passwords,
+    TokenPolicy,
 };
 use shop_core::{RefreshTokenStore, ReviewStore, Role, ShopStore, UserStore};
 use shop_http::{AppState, HttpConfig, router};
@@ -41,11 +42,12 @@ pub fn auth_service(
             KeySet::hs256("k", b"test secret, thirty-two bytes long!").unwrap(),
             TokenPolicy::default(),
         )),
-        Arc::new(MemoryThrottle::new(
-            max_login_failures,
-            Duration::from_secs(600),
-        )),
+        Arc::new(MemoryThrottle::new(Duration::from_secs(600))),
     )
+    .with_login_limits(LoginLimits {
+        per_email: max_login_failures,
+        per_client: max_login_failures,
+    })
 }
 
 /// Full state over one store that holds everything; an admin account exists.

@@ -1,0 +1,619 @@
+//! The reference app as a fleet: replicas behind nginx on MariaDB, MongoDB, RabbitMQ and
+//! Redis, started by `scripts/fleet` with the binary under test, one fleet per test (and one
+//! test at a time). Every request goes through nginx. Services missing: skipped with a
+//! message, except under `CI=true`, where that is a failure.
+
+#![allow(clippy::unwrap_used, clippy::print_stderr)] // test code
+
+mod harness;
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use harness::{Api, Fleet, assert_stock_conserved, customers, hex_id, shop_until};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+/// 1. 64 customers race for the last 5 units: exactly 5 orders, stock 0, no 5xx.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_customers_never_oversell() {
+    let Some(fleet) = Fleet::up(3).await else {
+        return;
+    };
+    let api = Api::new(&fleet.url);
+    let admin = api.admin_token(&fleet).await;
+    let product = api.product(&admin, 5).await;
+    let racers = customers(&api, 64).await;
+    for c in &racers {
+        assert!(api.add_to_cart(&c.token, &product, 1).await.is_success());
+    }
+    let attempts = racers.iter().enumerate().map(|(i, c)| {
+        let api = api.clone();
+        let token = c.token.clone();
+        async move { api.checkout(&token, &format!("race-{i}")).await }
+    });
+    let replies = futures::future::join_all(attempts).await;
+    let mut by_status: HashMap<u16, usize> = HashMap::new();
+    for r in &replies {
+        let status = r
+            .status()
+            .unwrap_or_else(|| panic!("no HTTP answer: {r:?}"));
+        assert!(!status.is_server_error(), "{r:?}");
+        *by_status.entry(status.as_u16()).or_default() += 1;
+        if status == StatusCode::CONFLICT {
+            assert_eq!(r.body()["code"], "insufficient_stock", "{r:?}");
+        }
+    }
+    assert_eq!(by_status.get(&201), Some(&5), "{by_status:?}");
+    assert_eq!(by_status.get(&409), Some(&59), "{by_status:?}");
+    let now = api.get(&format!("/api/products/{product}"), None).await;
+    assert_eq!(now.body()["stock"], 0);
+    assert_stock_conserved(&api, &fleet, &[(product, 5)]).await;
+    let upstreams: HashSet<String> = fleet
+        .access_log("/api/checkout")
+        .iter()
+        .filter_map(|l| l["upstream"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        upstreams.len(),
+        3,
+        "every replica took checkouts: {upstreams:?}"
+    );
+}
+
+/// 2. 20 requests with one Idempotency-Key, spread over the replicas: one order, and every
+/// success carries its ID.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_key_over_every_replica_places_one_order() {
+    let Some(fleet) = Fleet::up(3).await else {
+        return;
+    };
+    let api = Api::new(&fleet.url);
+    let admin = api.admin_token(&fleet).await;
+    let product = api.product(&admin, 50).await;
+    let shopper = api.customer("once").await;
+    assert!(
+        api.add_to_cart(&shopper.token, &product, 2)
+            .await
+            .is_success()
+    );
+    let attempts = (0..20).map(|_| {
+        let api = api.clone();
+        let token = shopper.token.clone();
+        async move { api.checkout(&token, "the-one-key").await }
+    });
+    let replies = futures::future::join_all(attempts).await;
+    let ids: BTreeSet<String> = replies
+        .iter()
+        .map(|r| {
+            assert!(r.is_success(), "every attempt gets the order: {r:?}");
+            r.body()["id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(ids.len(), 1, "one order: {ids:?}");
+    let mut db = fleet.db().await;
+    let orders = harness::orders_by_user(&mut db).await;
+    assert_eq!(orders.get(&hex_id(&shopper.user_id)), Some(&1));
+    assert_stock_conserved(&api, &fleet, &[(product, 50)]).await;
+    let upstreams: HashSet<String> = fleet
+        .access_log("/api/checkout")
+        .iter()
+        .filter_map(|l| l["upstream"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        upstreams.len(),
+        3,
+        "spread over every replica: {upstreams:?}"
+    );
+}
+
+/// Checks a load's outcome: no failed read, every checkout answer clean, and every user has
+/// exactly the orders its successful keys name (a retried key never made a second one).
+async fn assert_load_settled(fleet: &Fleet, report: &harness::LoadReport) {
+    assert!(
+        report.failed_reads.is_empty(),
+        "{} of {} reads failed: {:?}",
+        report.failed_reads.len(),
+        report.reads,
+        &report.failed_reads[..report.failed_reads.len().min(5)]
+    );
+    assert!(
+        report.unclean.is_empty(),
+        "unclean answers: {:?}",
+        report.unclean
+    );
+    let mut keys_by_user: HashMap<String, usize> = HashMap::new();
+    let mut orders = HashSet::new();
+    for (user, _key, order, _) in &report.placed {
+        *keys_by_user.entry(hex_id(user)).or_default() += 1;
+        assert!(orders.insert(order.clone()), "two keys got one order");
+    }
+    let mut db = fleet.db().await;
+    let in_db = harness::orders_by_user(&mut db).await;
+    for (user, keys) in &keys_by_user {
+        assert_eq!(
+            in_db.get(user).copied().unwrap_or(0),
+            i64::try_from(*keys).unwrap(),
+            "user {user}: one order per key that succeeded, none for a failed attempt"
+        );
+    }
+    assert_eq!(
+        harness::orders_without_event(&mut db).await,
+        0,
+        "every order has its order.placed event"
+    );
+}
+
+/// 3. A rolling restart while reads and checkouts run: no failed read, every checkout clean
+/// and settled once by retrying with its key, stock conserved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_rolling_restart_under_load_loses_nothing() {
+    let Some(mut fleet) = Fleet::up(3).await else {
+        return;
+    };
+    let api = Api::new(&fleet.url);
+    let admin = api.admin_token(&fleet).await;
+    let mut products = Vec::new();
+    for _ in 0..3 {
+        products.push((api.product(&admin, 1000).await, 1000));
+    }
+    let shoppers = customers(&api, 6).await;
+    let before = fleet.replica_pids();
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = tokio::spawn({
+        let (api, shoppers, products, stop) = (
+            api.clone(),
+            shoppers.clone(),
+            products.clone(),
+            stop.clone(),
+        );
+        async move { shop_until(&api, &shoppers, &products, stop).await }
+    });
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let restart_began = Instant::now();
+    fleet.ctl(&["restart"]).await;
+    let restart_ended = Instant::now();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    stop.store(true, Ordering::Relaxed);
+    let report = load.await.unwrap();
+
+    fleet.reload_env().await;
+    let after = fleet.replica_pids();
+    assert!(
+        before.iter().zip(&after).all(|(b, a)| b != a),
+        "every replica restarted: {before:?} → {after:?}"
+    );
+    let during = report
+        .placed
+        .iter()
+        .filter(|p| p.3 > restart_began && p.3 < restart_ended)
+        .count();
+    assert!(during > 0, "checkouts ran during the restart");
+    eprintln!(
+        "rolling restart: {} reads, {} checkouts ({during} during the restart), {} retried",
+        report.reads,
+        report.placed.len(),
+        report.retried
+    );
+    assert_load_settled(&fleet, &report).await;
+    assert_stock_conserved(&api, &fleet, &products).await;
+}
+
+/// 4. SIGKILL of one replica in the middle of checkouts: the others keep serving, nothing is
+/// half-written, every order has its event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_killed_replica_leaves_nothing_half_done() {
+    let Some(fleet) = Fleet::up(3).await else {
+        return;
+    };
+    let api = Api::new(&fleet.url);
+    let admin = api.admin_token(&fleet).await;
+    let mut products = Vec::new();
+    for _ in 0..3 {
+        products.push((api.product(&admin, 1000).await, 1000));
+    }
+    let shoppers = customers(&api, 6).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = tokio::spawn({
+        let (api, shoppers, products, stop) = (
+            api.clone(),
+            shoppers.clone(),
+            products.clone(),
+            stop.clone(),
+        );
+        async move { shop_until(&api, &shoppers, &products, stop).await }
+    });
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    fleet.ctl(&["replica", "2", "kill"]).await;
+    let killed = Instant::now();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    stop.store(true, Ordering::Relaxed);
+    let report = load.await.unwrap();
+
+    let after_kill = report.placed.iter().filter(|p| p.3 > killed).count();
+    assert!(after_kill > 0, "the other replicas kept taking orders");
+    eprintln!(
+        "kill: {} reads, {} checkouts ({after_kill} after the kill), {} retried",
+        report.reads,
+        report.placed.len(),
+        report.retried
+    );
+    assert_load_settled(&fleet, &report).await;
+    assert_stock_conserved(&api, &fleet, &products).await;
+}
+
+/// 5. Throttling behind nginx, keyed on the address nginx saw: client A's failures do not
+/// throttle client B; failures for one email spread over the replicas are counted together.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn throttling_is_per_client_and_shared_by_the_replicas() {
+    let Some(fleet) = Fleet::up(3).await else {
+        return;
+    };
+    let api = Api::new(&fleet.url);
+    let victim = api.customer("victim").await;
+    let password = "a customer passphrase";
+    let (a, b) = (
+        Api::from_address(&fleet.url, "127.0.0.2"),
+        Api::from_address(&fleet.url, "127.0.0.3"),
+    );
+    // Client A reaches its own limit (20 by default), each failure for another email.
+    for i in 0..20 {
+        let r = a.login(&format!("nobody{i}@example.com"), "wrong").await;
+        assert_eq!(r.status(), Some(StatusCode::UNAUTHORIZED), "{r:?}");
+    }
+    let r = a.login(&victim.email, password).await;
+    assert_eq!(
+        r.status(),
+        Some(StatusCode::TOO_MANY_REQUESTS),
+        "A is throttled"
+    );
+    let r = b.login(&victim.email, password).await;
+    assert_eq!(r.status(), Some(StatusCode::OK), "B is not: {r:?}");
+
+    // One email, failures from five addresses, so only the email's count can stop them.
+    let target = api.customer("target").await;
+    for i in 0..5 {
+        let from = Api::from_address(&fleet.url, &format!("127.0.1.{}", i + 1));
+        let r = from.login(&target.email, "wrong").await;
+        assert_eq!(r.status(), Some(StatusCode::UNAUTHORIZED), "{r:?}");
+    }
+    let log = fleet.access_log("/api/auth/login");
+    let failures: HashSet<String> = log
+        .iter()
+        .filter(|l| l["status"] == 401)
+        .rev()
+        .take(5)
+        .filter_map(|l| l["upstream"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(failures.len(), 3, "the failures went to every replica");
+    let fresh = Api::from_address(&fleet.url, "127.0.2.1");
+    for attempt in 0..3 {
+        let r = fresh.login(&target.email, password).await;
+        assert_eq!(
+            r.status(),
+            Some(StatusCode::TOO_MANY_REQUESTS),
+            "attempt {attempt}, whichever replica answers: {r:?}"
+        );
+        assert!(r.body()["code"] == "throttled");
+    }
+}
+
+/// 6. Events: a relay in every replica, two consumer replicas over the durable store — every
+/// `order.placed` is handled exactly once (counting the handler's side effects).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_order_placed_event_is_handled_once() {
+    use shop_events::{ConsumerConfig, EventConsumer, ProcessedEventStore, RabbitConfig};
+    use shop_store::config::Secret;
+    use shop_store::mysql::{MySqlConfig, MySqlStore};
+
+    let Some(fleet) = Fleet::up(3).await else {
+        return;
+    };
+    let rabbit = RabbitConfig {
+        url: Secret::new(fleet.setting("RABBITMQ_URL")),
+        exchange: fleet.setting("RABBITMQ_EXCHANGE"),
+        connection_name: "fleet-test-consumer".into(),
+    };
+    let queue = format!("fleet-test.{}.orders", fleet.name);
+    // Bound to every type: an event no queue takes would hold the relays up (see the README).
+    let config = ConsumerConfig {
+        prefetch: 4,
+        ..ConsumerConfig::new(queue.clone(), vec!["#".into()])
+    };
+    let effects: Arc<parking_lot::Mutex<HashMap<String, usize>>> = Arc::default();
+    let mut consumers = Vec::new();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    for _ in 0..2 {
+        let store = MySqlStore::connect(&MySqlConfig {
+            url: Some(Secret::new(fleet.setting("MYSQL_URL"))),
+            ..MySqlConfig::default()
+        })
+        .await
+        .unwrap();
+        let store: Arc<dyn ProcessedEventStore> = Arc::new(store);
+        let consumer = EventConsumer::new(rabbit.clone(), config.clone(), store);
+        let effects = effects.clone();
+        let handler = move |e: shop_core::DomainEvent| {
+            let effects = effects.clone();
+            async move {
+                if e.event_type == shop_core::EventType::OrderPlaced {
+                    let payload: Value = serde_json::from_str(e.payload.get()).unwrap();
+                    let order = payload["order_id"].as_str().unwrap().to_owned();
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    *effects.lock().entry(order).or_default() += 1;
+                }
+                Ok::<(), String>(())
+            }
+        };
+        let stopped = stopped.clone();
+        consumers.push(tokio::spawn(
+            async move { consumer.run(handler, stopped).await },
+        ));
+    }
+    let api = Api::new(&fleet.url);
+    let admin = api.admin_token(&fleet).await;
+    let product = api.product(&admin, 1000).await;
+    let shoppers = customers(&api, 5).await;
+    let mut placed = Vec::new();
+    for round in 0..6 {
+        for s in &shoppers {
+            assert!(api.add_to_cart(&s.token, &product, 1).await.is_success());
+            let r = api.checkout(&s.token, &format!("ev-{round}")).await;
+            assert_eq!(r.status(), Some(StatusCode::CREATED), "{r:?}");
+            placed.push(r.body()["id"].as_str().unwrap().to_owned());
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while effects.lock().len() < placed.len() {
+        assert!(Instant::now() < deadline, "not every order.placed arrived");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Time for any duplicate to arrive and be absorbed (or not).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    stop.send(true).unwrap();
+    for c in consumers {
+        c.await.unwrap().unwrap();
+    }
+    let effects = effects.lock().clone();
+    let want: HashSet<&String> = placed.iter().collect();
+    assert_eq!(effects.keys().collect::<HashSet<_>>(), want);
+    let repeated: Vec<_> = effects.iter().filter(|(_, n)| **n != 1).collect();
+    assert!(repeated.is_empty(), "handled more than once: {repeated:?}");
+    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE published_at IS NULL")
+        .fetch_one(&mut fleet.db().await)
+        .await
+        .unwrap();
+    assert_eq!(pending, 0, "the relays drained the outbox");
+    cleanup_queue(&fleet, &queue).await;
+}
+
+async fn cleanup_queue(fleet: &Fleet, queue: &str) {
+    use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
+    let conn = lapin::Connection::connect(
+        &fleet.setting("RABBITMQ_URL"),
+        lapin::ConnectionProperties::default(),
+    )
+    .await
+    .unwrap();
+    let ch = conn.create_channel().await.unwrap();
+    for q in [queue.to_owned(), format!("{queue}.dlq")] {
+        let _ = ch
+            .queue_delete(q.as_str().into(), QueueDeleteOptions::default())
+            .await;
+    }
+    for x in [format!("{queue}.dlx"), fleet.setting("RABBITMQ_EXCHANGE")] {
+        let _ = ch
+            .exchange_delete(x.as_str().into(), ExchangeDeleteOptions::default())
+            .await;
+    }
+}
+
+/// 7. `reference-app purge` against the fleet's database: only what retention allows is gone,
+/// and the fleet keeps serving (orders, live sessions) throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn purge_removes_only_what_retention_allows() {
+    use sqlx::{Connection, Executor};
+
+    let Some(fleet) = Fleet::up(3).await else {
+        return;
+    };
+    let api = Api::new(&fleet.url);
+    let admin = api.admin_token(&fleet).await;
+    let product = api.product(&admin, 100).await;
+    let shopper = api.customer("keeper").await;
+    let mut orders = Vec::new();
+    for key in ["old-key", "new-key"] {
+        assert!(
+            api.add_to_cart(&shopper.token, &product, 1)
+                .await
+                .is_success()
+        );
+        let r = api.checkout(&shopper.token, key).await;
+        assert_eq!(r.status(), Some(StatusCode::CREATED));
+        orders.push(r.body()["id"].as_str().unwrap().to_owned());
+    }
+    // Sessions: one to keep using, one logged out (revoked), one that will have expired.
+    let sessions: Vec<Value> = futures::future::join_all(
+        (0..3).map(|_| api.login(&shopper.email, "a customer passphrase")),
+    )
+    .await
+    .into_iter()
+    .map(|r| r.body().clone())
+    .collect();
+    let refresh = |i: usize| sessions[i]["refresh_token"].as_str().unwrap().to_owned();
+    let out = api
+        .post(
+            "/api/auth/logout",
+            None,
+            serde_json::json!({ "refresh_token": refresh(1) }),
+        )
+        .await;
+    assert_eq!(out.status(), Some(StatusCode::NO_CONTENT));
+
+    let mut db = fleet.db().await;
+    let user = hex_id(&shopper.user_id);
+    // Age what retention should take: one published event, one idempotency key, one token's
+    // expiry, one consumer record — and add what it must never take: an old pending event.
+    db.execute(
+        "UPDATE outbox SET published_at = NOW(3) - INTERVAL 8 DAY, \
+         occurred_at = NOW(3) - INTERVAL 8 DAY \
+         WHERE event_type = 'product.created' AND published_at IS NULL \
+         ORDER BY seq LIMIT 1",
+    )
+    .await
+    .unwrap();
+    db.execute(
+        format!(
+            "UPDATE idempotency_keys SET created_at = NOW(3) - INTERVAL 31 DAY \
+             WHERE user_id = UNHEX('{user}') AND idem_key = 'old-key'"
+        )
+        .as_str(),
+    )
+    .await
+    .unwrap();
+    db.execute(
+        format!(
+            "UPDATE refresh_tokens SET expires_at = NOW(3) - INTERVAL 1 SECOND \
+             WHERE user_id = UNHEX('{user}') AND revoked_at IS NULL AND used_at IS NULL \
+             ORDER BY issued_at LIMIT 1"
+        )
+        .as_str(),
+    )
+    .await
+    .unwrap();
+    db.execute(
+        "INSERT INTO processed_events (consumer, event_id, processed_at) VALUES \
+         ('mailer', UNHEX(REPLACE(UUID(), '-', '')), NOW(3) - INTERVAL 31 DAY), \
+         ('mailer', UNHEX(REPLACE(UUID(), '-', '')), NOW(3))",
+    )
+    .await
+    .unwrap();
+    db.execute(
+        "INSERT INTO outbox (event_id, event_type, aggregate_id, occurred_at, payload) \
+         VALUES (UNHEX(REPLACE(UUID(), '-', '')), 'order.placed', \
+         UNHEX(REPLACE(UUID(), '-', '')), NOW(3) - INTERVAL 60 DAY, '{}')",
+    )
+    .await
+    .unwrap();
+    let count = |sql: &'static str| {
+        let url = fleet.setting("MYSQL_URL");
+        async move {
+            let mut db = sqlx::MySqlConnection::connect(&url).await.unwrap();
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&mut db)
+                .await
+                .unwrap()
+        }
+    };
+    let old_published = "SELECT COUNT(*) FROM outbox WHERE published_at < NOW(3) - INTERVAL 7 DAY";
+    let old_pending = "SELECT COUNT(*) FROM outbox WHERE published_at IS NULL \
+                       AND occurred_at < NOW(3) - INTERVAL 59 DAY";
+    let keys = "SELECT COUNT(*) FROM idempotency_keys";
+    let tokens = "SELECT COUNT(*) FROM refresh_tokens";
+    let live_tokens = "SELECT COUNT(*) FROM refresh_tokens \
+                       WHERE revoked_at IS NULL AND expires_at > NOW(3)";
+    let processed = "SELECT COUNT(*) FROM processed_events";
+    assert_eq!(count(old_published).await, 1);
+    let live_before = count(live_tokens).await;
+    assert!(
+        count(tokens).await >= live_before + 2,
+        "a revoked and an expired token wait"
+    );
+
+    // Readers keep going while the purge runs, and must never fail.
+    let stop = Arc::new(AtomicBool::new(false));
+    let reading = tokio::spawn({
+        let (api, stop, order) = (api.clone(), stop.clone(), orders[0].clone());
+        let token = shopper.token.clone();
+        async move {
+            let mut failures = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let r = api.get(&format!("/api/orders/{order}"), Some(&token)).await;
+                if r.status() != Some(StatusCode::OK) {
+                    failures.push(format!("{r:?}"));
+                }
+            }
+            failures
+        }
+    });
+    let out = fleet.app_command(&["purge"]).await;
+    stop.store(true, Ordering::Relaxed);
+    assert!(
+        out.status.success(),
+        "purge: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Its report is the one stdout line with the counts (the JSON logs share stdout).
+    let report: Value = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v.get("published_events").is_some())
+        .expect("the purge report");
+    eprintln!("purge reported {report}");
+    assert!(
+        reading.await.unwrap().is_empty(),
+        "reads failed during the purge"
+    );
+
+    assert_eq!(
+        count(old_published).await,
+        0,
+        "the old published event is gone"
+    );
+    assert_eq!(
+        count(old_pending).await,
+        1,
+        "a pending event stays, however old"
+    );
+    assert_eq!(count(keys).await, 1, "only the 31-day-old key went");
+    assert_eq!(count(processed).await, 1, "only the 31-day-old record went");
+    assert_eq!(
+        count(tokens).await,
+        live_before,
+        "revoked and expired tokens went, every live one stayed"
+    );
+
+    // Still serving: the order of the forgotten key, the live session, a new checkout.
+    let r = api
+        .get(&format!("/api/orders/{}", orders[0]), Some(&shopper.token))
+        .await;
+    assert_eq!(
+        r.status(),
+        Some(StatusCode::OK),
+        "orders stay when their keys go"
+    );
+    let r = api
+        .post(
+            "/api/auth/refresh",
+            None,
+            serde_json::json!({ "refresh_token": refresh(0) }),
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        Some(StatusCode::OK),
+        "the live session survives: {r:?}"
+    );
+    assert!(
+        api.add_to_cart(&shopper.token, &product, 1)
+            .await
+            .is_success()
+    );
+    let r = api
+        .call(
+            Method::POST,
+            "/api/checkout",
+            Some(&shopper.token),
+            Some(serde_json::json!({})),
+            Some("new-key"),
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        Some(StatusCode::OK),
+        "a kept key still replays: {r:?}"
+    );
+    assert_eq!(r.body()["id"], orders[1].as_str());
+}
