@@ -109,6 +109,43 @@ async fn one_key_over_every_replica_places_one_order() {
     );
 }
 
+/// Three products with 1000 units each, six shoppers buying them, and readers beside.
+struct Shopping {
+    api: Api,
+    products: Vec<(String, u32)>,
+    stop: Arc<AtomicBool>,
+    load: tokio::task::JoinHandle<harness::LoadReport>,
+}
+
+impl Shopping {
+    async fn start(fleet: &Fleet) -> Self {
+        let api = Api::new(&fleet.url);
+        let admin = api.admin_token(fleet).await;
+        let mut products = Vec::new();
+        for _ in 0..3 {
+            products.push((api.product(&admin, 1000).await, 1000));
+        }
+        let shoppers = customers(&api, 6).await;
+        let stop = Arc::new(AtomicBool::new(false));
+        let load = tokio::spawn({
+            let (api, products, stop) = (api.clone(), products.clone(), stop.clone());
+            async move { shop_until(&api, &shoppers, &products, stop).await }
+        });
+        Self {
+            api,
+            products,
+            stop,
+            load,
+        }
+    }
+
+    /// Stops the shoppers and readers; what they saw.
+    async fn stop(&mut self) -> harness::LoadReport {
+        self.stop.store(true, Ordering::Relaxed);
+        (&mut self.load).await.unwrap()
+    }
+}
+
 /// Checks a load's outcome: no failed read, every checkout answer clean, and every user has
 /// exactly the orders its successful keys name (a retried key never made a second one).
 async fn assert_load_settled(fleet: &Fleet, report: &harness::LoadReport) {
@@ -153,31 +190,14 @@ async fn a_rolling_restart_under_load_loses_nothing() {
     let Some(mut fleet) = Fleet::up(3).await else {
         return;
     };
-    let api = Api::new(&fleet.url);
-    let admin = api.admin_token(&fleet).await;
-    let mut products = Vec::new();
-    for _ in 0..3 {
-        products.push((api.product(&admin, 1000).await, 1000));
-    }
-    let shoppers = customers(&api, 6).await;
     let before = fleet.replica_pids();
-    let stop = Arc::new(AtomicBool::new(false));
-    let load = tokio::spawn({
-        let (api, shoppers, products, stop) = (
-            api.clone(),
-            shoppers.clone(),
-            products.clone(),
-            stop.clone(),
-        );
-        async move { shop_until(&api, &shoppers, &products, stop).await }
-    });
+    let mut shopping = Shopping::start(&fleet).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let restart_began = Instant::now();
     fleet.ctl(&["restart"]).await;
     let restart_ended = Instant::now();
     tokio::time::sleep(Duration::from_secs(2)).await;
-    stop.store(true, Ordering::Relaxed);
-    let report = load.await.unwrap();
+    let report = shopping.stop().await;
 
     fleet.reload_env().await;
     let after = fleet.replica_pids();
@@ -198,7 +218,7 @@ async fn a_rolling_restart_under_load_loses_nothing() {
         report.retried
     );
     assert_load_settled(&fleet, &report).await;
-    assert_stock_conserved(&api, &fleet, &products).await;
+    assert_stock_conserved(&shopping.api, &fleet, &shopping.products).await;
 }
 
 /// 4. SIGKILL of one replica in the middle of checkouts: the others keep serving, nothing is
@@ -208,29 +228,12 @@ async fn a_killed_replica_leaves_nothing_half_done() {
     let Some(fleet) = Fleet::up(3).await else {
         return;
     };
-    let api = Api::new(&fleet.url);
-    let admin = api.admin_token(&fleet).await;
-    let mut products = Vec::new();
-    for _ in 0..3 {
-        products.push((api.product(&admin, 1000).await, 1000));
-    }
-    let shoppers = customers(&api, 6).await;
-    let stop = Arc::new(AtomicBool::new(false));
-    let load = tokio::spawn({
-        let (api, shoppers, products, stop) = (
-            api.clone(),
-            shoppers.clone(),
-            products.clone(),
-            stop.clone(),
-        );
-        async move { shop_until(&api, &shoppers, &products, stop).await }
-    });
+    let mut shopping = Shopping::start(&fleet).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     fleet.ctl(&["replica", "2", "kill"]).await;
     let killed = Instant::now();
     tokio::time::sleep(Duration::from_secs(4)).await;
-    stop.store(true, Ordering::Relaxed);
-    let report = load.await.unwrap();
+    let report = shopping.stop().await;
 
     let after_kill = report.placed.iter().filter(|p| p.3 > killed).count();
     assert!(after_kill > 0, "the other replicas kept taking orders");
@@ -241,7 +244,7 @@ async fn a_killed_replica_leaves_nothing_half_done() {
         report.retried
     );
     assert_load_settled(&fleet, &report).await;
-    assert_stock_conserved(&api, &fleet, &products).await;
+    assert_stock_conserved(&shopping.api, &fleet, &shopping.products).await;
 }
 
 /// 5. Throttling behind nginx, keyed on the address nginx saw: client A's failures do not
