@@ -280,7 +280,16 @@ impl AuthService {
         let (attempt, counted_by) = self.admit(&counted).await?;
 
         let user = match Email::parse(email) {
-            Ok(e) => self.users.find_user_by_email(&e).await?,
+            Ok(e) => match self.users.find_user_by_email(&e).await {
+                Ok(user) => user,
+                Err(store) => {
+                    // No password was tested: not a failure to hold against anyone.
+                    if let Err(e) = counted_by.uncount(&attempt, &keys, None).await {
+                        warn!(error = %e, "an attempt that met a store failure stays counted");
+                    }
+                    return Err(store.into());
+                }
+            },
             Err(_) => None,
         };
         let verdict = self
@@ -291,7 +300,7 @@ impl AuthService {
             // The attempt stays counted: that is the failure.
             return Err(AuthError::InvalidCredentials);
         };
-        if let Err(e) = counted_by.succeeded(&attempt, &keys, &email_key).await {
+        if let Err(e) = counted_by.uncount(&attempt, &keys, Some(&email_key)).await {
             warn!(error = %e, "login succeeded but its attempt stays counted until the window ends");
         }
         let user = if needs_rehash {

@@ -378,3 +378,73 @@ async fn secrets_never_show_in_debug() {
         assert!(!dbg.contains(secret), "{secret} leaked in {dbg}");
     }
 }
+
+/// A user store whose lookups by email fail while `down` is set, as an unreachable database.
+struct FlakyUsers {
+    inner: Arc<MemoryStore>,
+    down: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl UserStore for FlakyUsers {
+    async fn create_user(&self, user: &shop_core::User) -> shop_core::Result<()> {
+        self.inner.create_user(user).await
+    }
+    async fn get_user(&self, id: shop_core::UserId) -> shop_core::Result<Option<shop_core::User>> {
+        self.inner.get_user(id).await
+    }
+    async fn find_user_by_email(
+        &self,
+        email: &Email,
+    ) -> shop_core::Result<Option<shop_core::User>> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(Error::unavailable("database down"));
+        }
+        self.inner.find_user_by_email(email).await
+    }
+    async fn update_user(
+        &self,
+        id: shop_core::UserId,
+        update: &shop_core::UserUpdate,
+    ) -> shop_core::Result<shop_core::User> {
+        self.inner.update_user(id, update).await
+    }
+}
+
+/// Attempts that never got to test a password (the user store failed) are not failures: once
+/// the store is back, the user signs in, however many such attempts there were.
+#[tokio::test]
+async fn attempts_that_meet_a_store_failure_are_not_held_against_anyone() {
+    let store = Arc::new(MemoryStore::new());
+    let users = Arc::new(FlakyUsers {
+        inner: store.clone(),
+        down: std::sync::atomic::AtomicBool::new(false),
+    });
+    let svc = AuthService::new(
+        users.clone(),
+        store,
+        cheap(64),
+        Arc::new(AccessTokens::new(
+            KeySet::hs256("k1", b"test secret, thirty-two bytes long!").unwrap(),
+            TokenPolicy::default(),
+        )),
+        Arc::new(MemoryThrottle::new(Duration::from_secs(900))),
+    );
+    svc.register(&input("ada@example.com", "a long passphrase"))
+        .await
+        .unwrap();
+    users.down.store(true, std::sync::atomic::Ordering::SeqCst);
+    for _ in 0..10 {
+        let r = svc
+            .login("ada@example.com", "a long passphrase", Some("10.0.0.9"))
+            .await;
+        assert!(
+            matches!(r, Err(AuthError::Domain(Error::Unavailable(_)))),
+            "{r:?}"
+        );
+    }
+    users.down.store(false, std::sync::atomic::Ordering::SeqCst);
+    svc.login("ada@example.com", "a long passphrase", Some("10.0.0.9"))
+        .await
+        .unwrap();
+}

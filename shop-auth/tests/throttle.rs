@@ -92,7 +92,7 @@ async fn success_uncounts_its_attempt_and_forgets_the_email(t: Arc<dyn LoginThro
     let Admission::Admitted(ok) = t.admit(&k(&keys)).await.unwrap() else {
         panic!("third attempt is within the limit");
     };
-    t.succeeded(&ok, &keys, "email:a").await.unwrap();
+    t.uncount(&ok, &keys, Some("email:a")).await.unwrap();
     // email:a forgot everything; client:1 keeps its two failures, not the success.
     assert!(admitted(&t.admit(&k(&["email:a"])).await.unwrap()));
     assert!(admitted(&t.admit(&k(&["client:1"])).await.unwrap()));
@@ -116,6 +116,23 @@ async fn racing_attempts_never_exceed_the_limit(t: Arc<dyn LoginThrottle>) {
         }
     }
     assert_eq!(won, 3, "exactly the limit, however many race");
+}
+
+async fn an_attempt_can_be_uncounted_without_forgetting(t: Arc<dyn LoginThrottle>) {
+    let keys = ["email:a", "client:1"];
+    t.admit(&k(&keys)).await.unwrap(); // a failure
+    for _ in 0..5 {
+        let Admission::Admitted(a) = t.admit(&k(&keys)).await.unwrap() else {
+            panic!("uncounted attempts never pile up");
+        };
+        t.uncount(&a, &keys, None).await.unwrap();
+    }
+    t.admit(&k(&keys)).await.unwrap(); // a second failure
+    t.admit(&k(&keys)).await.unwrap(); // a third
+    assert!(
+        !admitted(&t.admit(&k(&keys)).await.unwrap()),
+        "the failures were not forgotten"
+    );
 }
 
 async fn refused_attempts_are_not_counted(t: Arc<dyn LoginThrottle>) {
@@ -143,6 +160,7 @@ macro_rules! behaviours {
                 racing_attempts_never_exceed_the_limit,
                 refused_attempts_are_not_counted,
                 each_key_has_its_own_limit,
+                an_attempt_can_be_uncounted_without_forgetting,
             );
         }
     };

@@ -82,11 +82,11 @@ impl LoginThrottle for MemoryThrottle {
         Ok(self.admit_at(keys, Instant::now()))
     }
 
-    async fn succeeded(
+    async fn uncount(
         &self,
         attempt: &AttemptId,
         keys: &[&str],
-        forget: &str,
+        forget: Option<&str>,
     ) -> Result<(), ThrottleUnavailable> {
         let mut map = self.attempts.lock();
         for key in keys {
@@ -94,7 +94,9 @@ impl LoginThrottle for MemoryThrottle {
                 times.retain(|(_, id)| id != attempt);
             }
         }
-        map.remove(forget);
+        if let Some(forget) = forget {
+            map.remove(forget);
+        }
         Ok(())
     }
 }

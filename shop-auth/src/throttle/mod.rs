@@ -6,9 +6,10 @@
 //! if none is at its limit, counts the attempt against all of them at once. Counting an
 //! attempt before its outcome is known is what closes the race a check-then-record design
 //! has, where a burst of concurrent guesses all pass the check before any failure is
-//! recorded. A successful login then [settles](LoginThrottle::succeeded) its attempt: it is
-//! uncounted, and the email's failures are forgotten. A failed one needs nothing more, so a
-//! failed login costs the throttle one round trip.
+//! recorded. An attempt that was no failure is then [uncounted](LoginThrottle::uncount): a
+//! successful login (which also forgets the email's failures), or one that never got to test
+//! a password because a store failed. A failed one needs nothing more, so a failed login
+//! costs the throttle one round trip.
 //!
 //! - [`MemoryThrottle`]: per process.
 //! - `RedisThrottle` (feature `redis`): shared by every replica.
@@ -81,15 +82,16 @@ pub trait LoginThrottle: Send + Sync + fmt::Debug {
     /// [`ThrottleUnavailable`] when the throttle's store cannot be reached.
     async fn admit(&self, keys: &[ThrottleKey<'_>]) -> Result<Admission, ThrottleUnavailable>;
 
-    /// Settles a successful attempt: uncounts `attempt` from `keys` and forgets every
-    /// failure counted against `forget` (the email that just proved its password).
+    /// Uncounts `attempt` from `keys` — it was no failure: the login succeeded, or it never
+    /// got to test a password — and, given `forget`, forgets every attempt counted against
+    /// that key (the email that just proved its password).
     ///
     /// # Errors
     /// [`ThrottleUnavailable`] when the throttle's store cannot be reached.
-    async fn succeeded(
+    async fn uncount(
         &self,
         attempt: &AttemptId,
         keys: &[&str],
-        forget: &str,
+        forget: Option<&str>,
     ) -> Result<(), ThrottleUnavailable>;
 }

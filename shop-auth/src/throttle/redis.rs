@@ -38,13 +38,17 @@ end
 return 0
 ";
 
-/// Uncounts one attempt from every key but the last, and deletes the last key.
-/// `KEYS`: the sets, then the set to forget. `ARGV`: attempt ID.
-const SUCCEEDED: &str = r"
-for i = 1, #KEYS - 1 do
-  redis.call('ZREM', KEYS[i], ARGV[1])
+/// Uncounts one attempt from the first `ARGV[2]` keys, and deletes any keys after them.
+/// `KEYS`: the sets, then the sets to forget. `ARGV`: attempt ID, how many sets to uncount from.
+const UNCOUNT: &str = r"
+local counted = tonumber(ARGV[2])
+for i = 1, #KEYS do
+  if i <= counted then
+    redis.call('ZREM', KEYS[i], ARGV[1])
+  else
+    redis.call('DEL', KEYS[i])
+  end
 end
-redis.call('DEL', KEYS[#KEYS])
 return 0
 ";
 
@@ -125,7 +129,7 @@ pub struct RedisThrottle {
     config: RedisThrottleConfig,
     window: Duration,
     admit: Script,
-    succeeded: Script,
+    uncount: Script,
 }
 
 impl fmt::Debug for RedisThrottle {
@@ -162,7 +166,7 @@ impl RedisThrottle {
             config,
             window,
             admit: Script::new(ADMIT),
-            succeeded: Script::new(SUCCEEDED),
+            uncount: Script::new(UNCOUNT),
         })
     }
 
@@ -198,17 +202,17 @@ impl LoginThrottle for RedisThrottle {
         })
     }
 
-    async fn succeeded(
+    async fn uncount(
         &self,
         attempt: &AttemptId,
         keys: &[&str],
-        forget: &str,
+        forget: Option<&str>,
     ) -> Result<(), ThrottleUnavailable> {
-        let mut call = self.succeeded.prepare_invoke();
-        for key in keys.iter().chain(std::iter::once(&forget)) {
+        let mut call = self.uncount.prepare_invoke();
+        for key in keys.iter().chain(forget.as_ref()) {
             call.key(self.redis_key(key));
         }
-        call.arg(attempt.as_str());
+        call.arg(attempt.as_str()).arg(keys.len());
         let _: i64 = call
             .invoke_async(&mut self.connection.clone())
             .await
