@@ -24,6 +24,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod config;
 mod demo;
 mod retention;
+mod stores;
 mod wiring;
 
 use std::process::ExitCode;
@@ -103,7 +104,7 @@ fn main() -> ExitCode {
     let subcommand = std::env::args().nth(1);
     let work = async {
         match subcommand.as_deref() {
-            Some("migrate") => wiring::migrate(config).await,
+            Some("migrate") => stores::migrate(config).await,
             Some("purge") => retention::purge_once(config).await,
             _ => wiring::run(config).await,
         }

@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
 use crate::config::AppConfig;
-use crate::wiring::{Failure, close_all, open_all};
+use crate::stores::{Failure, close_all, open_all};
 
 /// The purge over the configured stores: outbox, idempotency keys and processed events live
 /// in the commerce store; refresh tokens with the users.

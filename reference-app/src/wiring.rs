@@ -1,64 +1,20 @@
-//! Opens the configured backends and runs the service until a shutdown signal.
+//! Wires stores, auth, events and HTTP together and runs the service until a shutdown signal.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use shop_auth::{
     AccessTokens, AuthError, AuthService, KeySet, LoginThrottle, MemoryThrottle, PasswordParams,
     Passwords, RedisThrottle, RegisterInput, TokenPolicy,
 };
-use shop_core::{Conflict, Email, Role, ShopStore, StoreHealth, UserStore};
+use shop_core::{Conflict, Email, Role, StoreHealth, UserStore};
 use shop_events::{EventPublisher, InProcessBus, OutboxRelay, RabbitPublisher, RelayConfig};
 use shop_http::{AppState, router, serve};
-use shop_store::MemoryStore;
-use shop_store::mongodb::MongoStore;
-use shop_store::mysql::MySqlStore;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
 use crate::config::{AppConfig, Backend, JwtKeys, ThrottleBackend};
-
-/// A failure after configuration was accepted (a dependency down, a port taken).
-pub(crate) type Failure = Box<dyn std::error::Error + Send + Sync>;
-
-/// One opened backend and how to close it.
-pub(crate) struct Opened {
-    pub(crate) store: Arc<dyn ShopStore>,
-    mysql: Option<MySqlStore>,
-    mongo: Option<MongoStore>,
-}
-
-async fn open(backend: Backend, config: &AppConfig) -> Result<Opened, Failure> {
-    Ok(match backend {
-        Backend::Memory => Opened {
-            store: Arc::new(MemoryStore::new()),
-            mysql: None,
-            mongo: None,
-        },
-        Backend::MySql => {
-            let cfg = config.mysql.as_ref().ok_or("MySQL is not configured")?;
-            info!(server = ?cfg, "connecting to MySQL");
-            let store = MySqlStore::connect(cfg).await?;
-            store.migrate().await?;
-            Opened {
-                store: Arc::new(store.clone()),
-                mysql: Some(store),
-                mongo: None,
-            }
-        }
-        Backend::MongoDb => {
-            let cfg = config.mongodb.as_ref().ok_or("MongoDB is not configured")?;
-            info!(server = ?cfg, "connecting to MongoDB");
-            let store = MongoStore::connect(cfg).await?;
-            store.ensure_indexes().await?;
-            Opened {
-                store: Arc::new(store.clone()),
-                mysql: None,
-                mongo: Some(store),
-            }
-        }
-    })
-}
+use crate::stores::{Failure, close_all, open_all};
 
 fn random_bytes<const N: usize>() -> Result<[u8; N], Failure> {
     let mut buf = [0u8; N];
@@ -171,39 +127,6 @@ fn login_throttle(config: &AppConfig) -> Result<Arc<dyn LoginThrottle>, Failure>
             Arc::new(RedisThrottle::new(redis.clone(), window)?)
         }
     })
-}
-
-/// Opens (and migrates) each configured backend once, however many roles it plays.
-pub(crate) async fn open_all(config: &AppConfig) -> Result<HashMap<Backend, Opened>, Failure> {
-    let mut opened: HashMap<Backend, Opened> = HashMap::new();
-    for backend in [config.store, config.users_store, config.reviews_store] {
-        if let std::collections::hash_map::Entry::Vacant(slot) = opened.entry(backend) {
-            slot.insert(open(backend, config).await?);
-        }
-    }
-    Ok(opened)
-}
-
-pub(crate) async fn close_all(opened: HashMap<Backend, Opened>) {
-    for o in opened.into_values() {
-        if let Some(s) = o.mysql {
-            s.close().await;
-        }
-        if let Some(s) = o.mongo {
-            s.close().await;
-        }
-    }
-}
-
-/// The `migrate` subcommand: applies MySQL migrations and creates MongoDB indexes for every
-/// configured backend, then exits (for a deploy step or init container; `run` does the same
-/// at start-up, so it is optional).
-pub(crate) async fn migrate(config: AppConfig) -> Result<(), Failure> {
-    let opened = open_all(&config).await?;
-    let backends: Vec<String> = opened.keys().map(|b| format!("{b:?}")).collect();
-    close_all(opened).await;
-    info!(?backends, "schema is up to date");
-    Ok(())
 }
 
 /// Runs the app until SIGTERM/SIGINT.
