@@ -123,7 +123,8 @@ impl RedisThrottleConfig {
     }
 }
 
-/// A throttle every replica shares; see the [module docs](self).
+/// A throttle every replica shares: a sorted set of attempts per key, changed only by Lua
+/// scripts, so each call is one atomic round trip on Redis's own clock (see [`crate::throttle`]).
 pub struct RedisThrottle {
     connection: ConnectionManager,
     config: RedisThrottleConfig,
