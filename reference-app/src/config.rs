@@ -244,6 +244,7 @@ impl AppConfig {
             shop_auth::check_password_policy(p.expose(), &email)
                 .map_err(|e| ConfigError::new("SHOP_ADMIN_PASSWORD", e.message.into_owned()))?;
         }
+        let defaults = shop_http::HttpConfig::default();
         let trusted_proxies =
             shop_http::TrustedProxies::parse(&var("TRUSTED_PROXIES")?.unwrap_or_default())
                 .map_err(|e| ConfigError::new("TRUSTED_PROXIES", e))?;
@@ -280,7 +281,24 @@ impl AppConfig {
                 root_path,
                 cors_origins,
                 trusted_proxies,
-                ..shop_http::HttpConfig::default()
+                body_limit: number("SHOP_BODY_LIMIT_BYTES", defaults.body_limit)?.max(1),
+                request_timeout: Duration::from_secs(
+                    number(
+                        "SHOP_REQUEST_TIMEOUT_SECS",
+                        defaults.request_timeout.as_secs(),
+                    )?
+                    .max(1),
+                ),
+                concurrency_limit: number("SHOP_CONCURRENCY_LIMIT", defaults.concurrency_limit)?
+                    .max(1),
+                header_read_timeout: Duration::from_secs(
+                    number(
+                        "SHOP_HEADER_READ_TIMEOUT_SECS",
+                        defaults.header_read_timeout.as_secs(),
+                    )?
+                    .max(1),
+                ),
+                max_connections: number("SHOP_MAX_CONNECTIONS", defaults.max_connections)?.max(1),
             },
             log_format,
             admin_email,

@@ -212,7 +212,7 @@ pub(crate) async fn run(config: AppConfig) -> Result<(), Failure> {
     // SIGTERM: /ready turns 503 at once, so balancers stop sending new requests; the listener
     // stays open for `delay` (for balancers that only learn it by polling readiness), then
     // closes, and idle connections are closed at once while busy ones finish their request.
-    let server = tokio::spawn(serve(listener, app, async move {
+    let server = tokio::spawn(serve(listener, app, &config.http, async move {
         shutdown_signal().await;
         draining.start();
         let _ = signalled_tx.send(());

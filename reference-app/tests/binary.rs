@@ -388,6 +388,20 @@ fn bad_configuration_exits_2_naming_the_variable() {
             &[("SHOP_SHUTDOWN_DELAY_SECS", "soon")],
             "SHOP_SHUTDOWN_DELAY_SECS",
         ),
+        (
+            &[("SHOP_HEADER_READ_TIMEOUT_SECS", "1.5")],
+            "SHOP_HEADER_READ_TIMEOUT_SECS",
+        ),
+        (&[("SHOP_MAX_CONNECTIONS", "lots")], "SHOP_MAX_CONNECTIONS"),
+        (
+            &[("SHOP_REQUEST_TIMEOUT_SECS", "x")],
+            "SHOP_REQUEST_TIMEOUT_SECS",
+        ),
+        (
+            &[("SHOP_CONCURRENCY_LIMIT", "-5")],
+            "SHOP_CONCURRENCY_LIMIT",
+        ),
+        (&[("SHOP_BODY_LIMIT_BYTES", "64k")], "SHOP_BODY_LIMIT_BYTES"),
     ];
     let down = Command::new(BIN)
         .arg("healthcheck")

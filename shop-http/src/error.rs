@@ -3,7 +3,7 @@
 //! say nothing internal: their details go to the log, keyed by the request.
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -111,6 +111,53 @@ impl ApiError {
         Error::from(e).into()
     }
 
+    /// 415: the body is not JSON.
+    #[must_use]
+    pub fn unsupported_media_type() -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as `Content-Type: application/json`",
+        )
+    }
+
+    /// 400: the body is not JSON at all.
+    #[must_use]
+    pub fn malformed_json(e: &serde_json::Error) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("the body is not valid JSON: {e}"),
+        )
+    }
+
+    /// 422: JSON, but not the shape the route takes (not an object, wrong types, unknown
+    /// fields).
+    #[must_use]
+    pub fn invalid_body(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", detail)
+    }
+
+    /// 413: the body is larger than `limit` bytes.
+    #[must_use]
+    pub fn body_too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("the body is larger than {limit} bytes"),
+        )
+    }
+
+    /// 405: the route does not serve this method (the response's `Allow` lists those it does).
+    #[must_use]
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this route does not serve that method; see the Allow header",
+        )
+    }
+
     /// 400 for one bad parameter.
     #[must_use]
     pub fn bad_field(e: FieldError) -> Self {
@@ -181,17 +228,17 @@ impl From<shop_auth::AuthError> for ApiError {
     }
 }
 
-impl From<JsonRejection> for ApiError {
-    fn from(r: JsonRejection) -> Self {
-        let (status, code) = match &r {
-            JsonRejection::MissingJsonContentType(_) => {
-                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
-            }
-            JsonRejection::JsonDataError(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
-            JsonRejection::BytesRejection(_) => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
-            _ => (StatusCode::BAD_REQUEST, "malformed_json"),
-        };
-        Self::new(status, code, r.body_text())
+impl From<BytesRejection> for ApiError {
+    fn from(r: BytesRejection) -> Self {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                r.body_text(),
+            )
+        } else {
+            Self::new(StatusCode::BAD_REQUEST, "unreadable_body", r.body_text())
+        }
     }
 }
 

@@ -3,17 +3,21 @@
 //! The router's [`AuthLayer`](shop_auth::AuthLayer) has already verified any bearer token
 //! and left a [`Principal`] in the request; these extractors only read it.
 
-use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use serde::de::DeserializeOwned;
 use shop_auth::Principal;
 use shop_core::{Role, UserId};
 
 use crate::error::ApiError;
 
-/// A JSON body; malformed JSON, a wrong content type, unknown fields and wrong types are
-/// problem documents (400/415/422), never panics.
+/// A JSON object body, refused the same way on every route: a content type other than JSON
+/// is `415 unsupported_media_type`; a body over the limit `413 body_too_large`; text that is
+/// not JSON `400 malformed_json`; JSON that is not an object, or whose fields have the wrong
+/// types or names, `422 invalid_body`. (serde would read an array into a struct; every body
+/// here is an object.)
 #[derive(Debug)]
 pub(crate) struct ApiJson<T>(pub(crate) T);
 
@@ -21,9 +25,41 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let Json(v) = Json::<T>::from_request(req, state).await?;
-        Ok(Self(v))
+        if !is_json(req.headers()) {
+            return Err(ApiError::unsupported_media_type());
+        }
+        let bytes = Bytes::from_request(req, state).await?;
+        json_object(&bytes).map(Self)
     }
+}
+
+/// Whether the request says its body is JSON (`application/json`, `application/*+json`).
+pub(crate) fn is_json(headers: &HeaderMap) -> bool {
+    let Some(mime) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+    else {
+        return false;
+    };
+    mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+}
+
+/// Reads `bytes` as one JSON object of type `T`; see [`ApiJson`] for how it refuses.
+/// Syntax is judged first (a second, cheap pass over at most the body limit), so a body that
+/// is both garbled and of the wrong shape is always `400`.
+pub(crate) fn json_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+        .map_err(|e| ApiError::malformed_json(&e))?;
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::invalid_body("the body must be a JSON object"));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        ApiError::invalid_body(format!("{path}: {}", e.into_inner()))
+    })
 }
 
 /// Query parameters; bad ones are a `400` problem.

@@ -30,21 +30,23 @@ mod extract;
 pub mod metrics;
 mod openapi;
 mod routes;
+mod serve;
 pub mod state;
 
 use std::time::Duration;
 
 use axum::error_handling::HandleErrorLayer;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Router};
 use shop_auth::AuthLayer;
 use tower::ServiceBuilder;
+use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::load_shed::error::Overloaded;
 use tower::timeout::error::Elapsed;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -54,6 +56,7 @@ use utoipa_axum::router::OpenApiRouter;
 pub use client_addr::{ClientAddr, ClientAddrLayer, TrustedProxies};
 pub use error::{ApiError, ProblemDetails};
 pub use metrics::Metrics;
+pub use serve::serve;
 pub use state::{AppState, Draining, HttpConfig};
 
 /// Maps middleware failures (load shedding, timeout) to problem responses.
@@ -82,6 +85,29 @@ async fn middleware_error(err: tower::BoxError) -> ApiError {
 
 async fn no_route() -> ApiError {
     ApiError::no_route()
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::method_not_allowed()
+}
+
+/// Refuses a body whose declared length is over the limit before reading any of it; bodies
+/// without a declared length (chunked) are cut off at the limit by the extractors
+/// (`DefaultBodyLimit`), with the same problem.
+async fn refuse_declared_oversize(
+    axum::extract::State(limit): axum::extract::State<usize>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(n) if n > limit as u64 => ApiError::body_too_large(limit).into_response(),
+        _ => next.run(req).await,
+    }
 }
 
 fn cors(origins: &[String]) -> CorsLayer {
@@ -135,25 +161,6 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(utoipa_axum::routes!(orders::get))
         .routes(utoipa_axum::routes!(orders::cancel))
         .routes(utoipa_axum::routes!(orders::set_status))
-}
-
-/// Serves `app` on `listener` with hyper (HTTP/1.1) until `shutdown` completes, then stops
-/// accepting and waits for requests in flight to finish. Requests carry the peer address
-/// (`ConnectInfo<SocketAddr>`), from which [`ClientAddrLayer`] finds the client.
-///
-/// # Errors
-/// An I/O error from the listener.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    app: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
 }
 
 /// The routes and their finished OpenAPI document.
@@ -219,10 +226,6 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
     let doc_json = serde_json::to_vec(&doc).unwrap_or_default();
     let api = api
         .with_state(state)
-        .layer(axum::middleware::from_fn_with_state(
-            metrics,
-            metrics::track,
-        ))
         .layer(Extension(routes::ops::OpenApiJson(doc_json.into())));
     // Bearer tokens are verified once, for every route; handlers read the `Principal`.
     let api = match auth_layer {
@@ -258,19 +261,35 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ));
-    app.fallback(no_route).layer(
-        ServiceBuilder::new()
-            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-            .layer(ClientAddrLayer::new(config.trusted_proxies.clone()))
-            .layer(TraceLayer::new_for_http().make_span_with(request_span))
-            .layer(PropagateRequestIdLayer::x_request_id())
-            .layer(security)
-            .layer(cors(&config.cors_origins))
-            .layer(HandleErrorLayer::new(middleware_error))
-            .load_shed()
-            .concurrency_limit(config.concurrency_limit.max(1))
-            .timeout(config.request_timeout)
-            .layer(RequestBodyLimitLayer::new(config.body_limit))
-            .layer(CompressionLayer::new()),
-    )
+    // `Router::layer` wraps every route (and the fallbacks) on its own, which lets these
+    // layers see the matched route; what must be shared by all of them — the concurrency
+    // limit — is one semaphore for the whole router (`GlobalConcurrencyLimitLayer`).
+    app.fallback(no_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(ClientAddrLayer::new(config.trusted_proxies.clone()))
+                .layer(TraceLayer::new_for_http().make_span_with(request_span))
+                // Outside the error handler: shed, timed-out and oversized requests count.
+                .layer(axum::middleware::from_fn_with_state(
+                    metrics,
+                    metrics::track,
+                ))
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(security)
+                .layer(cors(&config.cors_origins))
+                .layer(HandleErrorLayer::new(middleware_error))
+                .load_shed()
+                .layer(GlobalConcurrencyLimitLayer::new(
+                    config.concurrency_limit.max(1),
+                ))
+                .timeout(config.request_timeout)
+                .layer(axum::middleware::from_fn_with_state(
+                    config.body_limit,
+                    refuse_declared_oversize,
+                ))
+                .layer(DefaultBodyLimit::max(config.body_limit))
+                .layer(CompressionLayer::new()),
+        )
 }

@@ -131,8 +131,14 @@ pub struct HttpConfig {
     pub body_limit: usize,
     /// Longest a request may take before the server answers 503.
     pub request_timeout: Duration,
-    /// Requests in flight; beyond it the server sheds load with an immediate 503.
+    /// Requests in flight in the whole process; beyond it the server sheds load with an
+    /// immediate 503.
     pub concurrency_limit: usize,
+    /// Longest a connection may take to deliver a request head, counted from when the server
+    /// starts waiting for it: a new connection, or a keep-alive one between requests.
+    pub header_read_timeout: Duration,
+    /// Most connections open at once; more wait in the listen backlog.
+    pub max_connections: usize,
     /// Origins allowed by CORS; empty allows none.
     pub cors_origins: Vec<String>,
     /// Proxies whose `X-Forwarded-For` names the client (for throttling and logs); empty
@@ -147,6 +153,8 @@ impl Default for HttpConfig {
             body_limit: 64 * 1024,
             request_timeout: Duration::from_secs(10),
             concurrency_limit: 1024,
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 10_000,
             cors_origins: Vec::new(),
             trusted_proxies: TrustedProxies::default(),
         }

@@ -26,6 +26,7 @@ async fn serve_with(trusted: &str) -> String {
     tokio::spawn(serve(
         listener,
         router(state, &config),
+        &config,
         std::future::pending(),
     ));
     base

@@ -31,7 +31,7 @@ impl Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}/shop", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(serve(listener, router(state, &config), async {
+        let task = tokio::spawn(serve(listener, router(state, &config), &config, async {
             let _ = stopped.await;
         }));
         Self {

@@ -22,7 +22,7 @@ use shop_core::{
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ProblemDetails};
-use crate::extract::{Admin, ApiJson, ApiPath, ApiQuery, SignedIn};
+use crate::extract::{Admin, ApiJson, ApiPath, ApiQuery, SignedIn, is_json, json_object};
 use crate::state::AppState;
 
 /// What a client may confirm at checkout. An empty body is the same as `{}`.
@@ -55,18 +55,16 @@ fn idempotency_key(headers: &HeaderMap) -> Result<IdempotencyKey, ApiError> {
     IdempotencyKey::parse(text).map_err(|e| ApiError::bad_field(e.at("Idempotency-Key")))
 }
 
-fn parse_checkout_body(body: &[u8]) -> Result<CheckoutBody, ApiError> {
+/// The body is optional; when there is one, it is refused as every JSON body is (see
+/// `ApiJson`).
+fn parse_checkout_body(headers: &HeaderMap, body: &[u8]) -> Result<CheckoutBody, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(CheckoutBody::default());
     }
-    serde_json::from_slice(body).map_err(|e| {
-        let (status, code) = if e.is_data() {
-            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body")
-        } else {
-            (StatusCode::BAD_REQUEST, "malformed_json")
-        };
-        ApiError::new(status, code, format!("invalid checkout body: {e}"))
-    })
+    if !is_json(headers) {
+        return Err(ApiError::unsupported_media_type());
+    }
+    json_object(body)
 }
 
 fn fingerprint(body: &CheckoutBody) -> Result<RequestFingerprint, ApiError> {
@@ -127,14 +125,8 @@ async fn place(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(Order, bool), ApiError> {
     let key = idempotency_key(headers)?;
-    let body = body.map_err(|r| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            r.body_text(),
-        )
-    })?;
-    let parsed = parse_checkout_body(&body)?;
+    let body = body?;
+    let parsed = parse_checkout_body(headers, &body)?;
     let request = CheckoutRequest {
         user_id: user.user_id(),
         idempotency_key: key,
