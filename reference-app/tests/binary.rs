@@ -196,14 +196,15 @@ async fn runs_with_no_configuration_and_stops_cleanly_on_sigterm() {
 }
 
 /// SIGTERM as a balancer needs it: `/ready` is 503 at once while requests are still served
-/// for the delay; then the process exits without waiting out the grace period for an idle
-/// keep-alive connection.
+/// for the delay; then the process exits without waiting out the grace period (or the header
+/// timeout) for an idle keep-alive connection, a silent one or one that sent half a head.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_turns_ready_503_then_exits_without_waiting_for_idle_connections() {
     use std::io::{Read, Write};
     let mut app = start(&[
         ("SHOP_SHUTDOWN_DELAY_SECS", "2".into()),
         ("SHOP_SHUTDOWN_GRACE_SECS", "30".into()),
+        ("SHOP_HEADER_READ_TIMEOUT_SECS", "30".into()),
     ]);
     let http = reqwest::Client::new();
     let base = app.base.clone();
@@ -216,6 +217,9 @@ async fn sigterm_turns_ready_503_then_exits_without_waiting_for_idle_connections
     let mut head = [0u8; 12];
     idle.read_exact(&mut head).unwrap();
     assert_eq!(&head, b"HTTP/1.1 200");
+    let silent = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+    let mut half = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+    half.write_all(b"GET /api/prod").unwrap();
 
     let signalled = Instant::now();
     assert!(
@@ -240,7 +244,7 @@ async fn sigterm_turns_ready_503_then_exits_without_waiting_for_idle_connections
         }
         assert!(
             signalled.elapsed() < Duration::from_secs(15),
-            "an idle connection held the exit back toward the 30 s grace"
+            "a connection held the exit back toward the 30 s grace"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
@@ -250,7 +254,7 @@ async fn sigterm_turns_ready_503_then_exits_without_waiting_for_idle_connections
         took >= Duration::from_secs(2),
         "the delay was kept: {took:?}"
     );
-    drop(idle);
+    drop((idle, silent, half));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -323,3 +323,73 @@ async fn checkout_refuses_a_body_that_is_not_json_and_places_nothing() {
     .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
 }
+
+/// A body that never arrives: the request holds its place until the request timeout.
+fn stalled_body() -> Body {
+    Body::from_stream(futures::stream::pending::<
+        Result<bytes::Bytes, std::io::Error>,
+    >())
+}
+
+/// The concurrency limit bounds the whole process: with every slot held by requests stalled
+/// on one route, another route is shed at once (503 overloaded); the stalled ones end with
+/// 503 timeout when the request timeout runs out; and the metrics count both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_shedding_bounds_the_whole_process() {
+    use std::time::{Duration, Instant};
+
+    let store = std::sync::Arc::new(shop_store::MemoryStore::new());
+    let state = support::state_over(store).await;
+    let config = shop_http::HttpConfig {
+        concurrency_limit: 4,
+        request_timeout: Duration::from_secs(2),
+        ..shop_http::HttpConfig::default()
+    };
+    let app = shop_http::router(state, &config);
+    let started = Instant::now();
+    let stalled: Vec<_> = (0..4)
+        .map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let req = Request::post("/api/auth/register")
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(stalled_body())
+                    .unwrap();
+                let res = app.oneshot(req).await.unwrap();
+                let (parts, body) = res.into_parts();
+                let bytes = body.collect().await.unwrap().to_bytes();
+                (
+                    parts.status,
+                    serde_json::from_slice::<Value>(&bytes).unwrap(),
+                    started.elapsed(),
+                )
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let shed = support::send(&app, Method::GET, "/api/products", None, None).await;
+    shed.problem(StatusCode::SERVICE_UNAVAILABLE, "overloaded");
+    for s in stalled {
+        let (status, body, took) = s.await.unwrap();
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::SERVICE_UNAVAILABLE, Some("timeout"))
+        );
+        assert!(
+            took < Duration::from_secs(4),
+            "ended by the request timeout: {took:?}"
+        );
+    }
+    support::send(&app, Method::GET, "/api/products", None, None)
+        .await
+        .expect(StatusCode::OK);
+    let metrics = support::send(&app, Method::GET, "/metrics", None, None)
+        .await
+        .text;
+    for line in [
+        r#"shop_http_requests_total{method="GET",route="/api/products",status="503"} 1"#,
+        r#"shop_http_requests_total{method="POST",route="/api/auth/register",status="503"} 4"#,
+    ] {
+        assert!(metrics.contains(line), "{line} in\n{metrics}");
+    }
+}
