@@ -226,7 +226,8 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
     let doc_json = serde_json::to_vec(&doc).unwrap_or_default();
     let api = api
         .with_state(state)
-        .layer(Extension(routes::ops::OpenApiJson(doc_json.into())));
+        .layer(Extension(routes::ops::OpenApiJson(doc_json.into())))
+        .layer(Extension(routes::RootPath(root.into())));
     // Bearer tokens are verified once, for every route; handlers read the `Principal`.
     let api = match auth_layer {
         Some(layer) => api

@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used)] // test code
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -240,6 +242,62 @@ async fn served_under_a_root_path() {
         StatusCode::OK
     );
     assert_eq!(call(app, get("/health")).await.0, StatusCode::NOT_FOUND);
+}
+
+/// Links the API hands out stay under the root path it is served under.
+#[tokio::test]
+async fn locations_are_under_the_root_path() {
+    let config = HttpConfig {
+        root_path: "/shop".into(),
+        ..HttpConfig::default()
+    };
+    let store = Arc::new(MemoryStore::new());
+    let app = router(support::state_over(store).await, &config);
+    let admin = support::sign_in_under(&app, support::ADMIN_EMAIL, "/shop").await;
+    let product = support::send(
+        &app,
+        axum::http::Method::POST,
+        "/shop/api/products",
+        Some(&admin),
+        Some(&serde_json::json!({
+            "sku": "ROOT-1", "name": "Rooted", "price_minor": 100, "currency": "EUR", "stock": 5
+        })),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    let id = product.body["id"].as_str().unwrap();
+    assert_eq!(
+        product.headers["location"],
+        format!("/shop/api/products/{id}")
+    );
+    support::send(
+        &app,
+        axum::http::Method::POST,
+        "/shop/api/cart/items",
+        Some(&admin),
+        Some(&serde_json::json!({ "product_id": id, "quantity": 1 })),
+    )
+    .await
+    .expect(StatusCode::OK);
+    let order = support::send_with(
+        &app,
+        axum::http::Method::POST,
+        "/shop/api/checkout",
+        Some(&admin),
+        None,
+        &[("idempotency-key", "root-1")],
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    let location = order.headers["location"].to_str().unwrap();
+    assert_eq!(
+        location,
+        format!("/shop/api/orders/{}", order.body["id"].as_str().unwrap())
+    );
+    // And the link works.
+    support::send(&app, axum::http::Method::GET, location, Some(&admin), None)
+        .await
+        .expect(StatusCode::OK);
 }
 
 #[tokio::test]

@@ -1,10 +1,10 @@
 //! Catalog: product search and product by ID or slug for everyone; creating, changing,
 //! deleting and restocking products for admins.
 
-use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use shop_core::{
     FieldError, NewProduct, PageLimit, Product, ProductCursor, ProductId, ProductInput,
@@ -14,6 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ProblemDetails};
 use crate::extract::{Admin, ApiJson, ApiPath, ApiQuery, Caller};
+use crate::routes::{RootPath, created};
 use crate::state::AppState;
 
 /// Query parameters of `GET /api/products`.
@@ -132,15 +133,6 @@ pub(crate) async fn get(
         .ok_or_else(|| ApiError::not_found("product"))
 }
 
-fn created(product: Product) -> Response {
-    let location = format!("/api/products/{}", product.id);
-    let mut res = (StatusCode::CREATED, Json(product)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&location) {
-        res.headers_mut().insert(header::LOCATION, v);
-    }
-    res
-}
-
 /// Create a product (admin).
 #[utoipa::path(
     post, path = "/api/products", tag = "catalog",
@@ -156,12 +148,17 @@ fn created(product: Product) -> Response {
 )]
 pub(crate) async fn create(
     State(state): State<AppState>,
+    Extension(root): Extension<RootPath>,
     _admin: Admin,
     ApiJson(input): ApiJson<ProductInput>,
 ) -> Result<Response, ApiError> {
     let product = Product::create(NewProduct::try_from(input).map_err(shop_core::Error::from)?);
     state.commerce.create_product(&product).await?;
-    Ok(created(product))
+    Ok(created(
+        &root,
+        &format!("/api/products/{}", product.id),
+        product,
+    ))
 }
 
 /// Change some fields of a product (admin). `"image_url": null` removes the image.

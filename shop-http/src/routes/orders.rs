@@ -7,12 +7,12 @@
 
 use std::fmt::Write as _;
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use shop_core::{
@@ -23,6 +23,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ProblemDetails};
 use crate::extract::{Admin, ApiJson, ApiPath, ApiQuery, SignedIn, is_json, json_object};
+use crate::routes::{RootPath, created};
 use crate::state::AppState;
 
 /// What a client may confirm at checkout. An empty body is the same as `{}`.
@@ -95,6 +96,7 @@ fn fingerprint(body: &CheckoutBody) -> Result<RequestFingerprint, ApiError> {
 )]
 pub(crate) async fn checkout(
     State(state): State<AppState>,
+    Extension(root): Extension<RootPath>,
     user: SignedIn,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -110,12 +112,7 @@ pub(crate) async fn checkout(
     if replayed {
         return Ok(Json(order).into_response());
     }
-    let location = format!("/api/orders/{}", order.id);
-    let mut res = (StatusCode::CREATED, Json(order)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&location) {
-        res.headers_mut().insert(header::LOCATION, v);
-    }
-    Ok(res)
+    Ok(created(&root, &format!("/api/orders/{}", order.id), order))
 }
 
 async fn place(

@@ -157,10 +157,15 @@ pub async fn send_with(
 
 /// Registers (unless the account exists) and signs in; returns the access token.
 pub async fn sign_in(app: &axum::Router, email: &str) -> String {
+    sign_in_under(app, email, "").await
+}
+
+/// [`sign_in`] to an app served under `root` (e.g. `/shop`).
+pub async fn sign_in_under(app: &axum::Router, email: &str, root: &str) -> String {
     let _ = send(
         app,
         Method::POST,
-        "/api/auth/register",
+        &format!("{root}/api/auth/register"),
         None,
         Some(&json!({ "email": email, "password": PASSWORD, "display_name": email.split('@').next().unwrap() })),
     )
@@ -168,7 +173,7 @@ pub async fn sign_in(app: &axum::Router, email: &str) -> String {
     let r = send(
         app,
         Method::POST,
-        "/api/auth/login",
+        &format!("{root}/api/auth/login"),
         None,
         Some(&json!({ "email": email, "password": PASSWORD })),
     )
