@@ -7,14 +7,14 @@ use axum::response::Response;
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use shop_core::{
-    FieldError, NewProduct, PageLimit, Product, ProductCursor, ProductId, ProductInput,
-    ProductPatch, ProductPatchInput, ProductQuery, ProductSort, SearchText, Slug,
+    FieldError, NewProduct, Product, ProductCursor, ProductId, ProductInput, ProductPatch,
+    ProductPatchInput, ProductQuery, ProductSort, SearchText, Slug,
 };
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ProblemDetails};
 use crate::extract::{Admin, ApiJson, ApiPath, ApiQuery, Caller};
-use crate::routes::{RootPath, created};
+use crate::routes::{RootPath, created, page_limit};
 use crate::state::AppState;
 
 /// Query parameters of `GET /api/products`.
@@ -32,7 +32,8 @@ pub(crate) struct ListParams {
     /// Order of the list (default `newest`).
     sort: Option<ProductSort>,
     /// Page size, 1–100 (larger values are capped; default 20).
-    limit: Option<u64>,
+    #[param(minimum = 1)]
+    limit: Option<i64>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
 }
@@ -94,7 +95,7 @@ pub(crate) async fn list(
             Some(true)
         },
         sort,
-        limit: p.limit.map_or(PageLimit::DEFAULT, PageLimit::capped),
+        limit: page_limit(p.limit)?,
         after,
     };
     let page = state.commerce.query_products(&query).await?;

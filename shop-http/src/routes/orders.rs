@@ -17,13 +17,13 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use shop_core::{
     CheckoutRequest, FieldError, IdempotencyKey, Order, OrderCursor, OrderId, OrderQuery,
-    OrderStatus, PageLimit, RequestFingerprint, UserId,
+    OrderStatus, RequestFingerprint, UserId,
 };
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ProblemDetails};
 use crate::extract::{Admin, ApiJson, ApiPath, ApiQuery, SignedIn, is_json, json_object};
-use crate::routes::{RootPath, created};
+use crate::routes::{RootPath, created, page_limit};
 use crate::state::AppState;
 
 /// What a client may confirm at checkout. An empty body is the same as `{}`.
@@ -144,7 +144,8 @@ pub(crate) struct OrderParams {
     #[param(format = Uuid)]
     user_id: Option<String>,
     /// Page size, 1–100 (larger values are capped; default 20).
-    limit: Option<u64>,
+    #[param(minimum = 1)]
+    limit: Option<i64>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
 }
@@ -198,7 +199,7 @@ pub(crate) async fn list(
     let query = OrderQuery {
         user_id,
         status: p.status,
-        limit: p.limit.map_or(PageLimit::DEFAULT, PageLimit::capped),
+        limit: page_limit(p.limit)?,
         after,
     };
     let page = state.commerce.list_orders(&query).await?;

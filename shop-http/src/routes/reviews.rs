@@ -5,12 +5,13 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use shop_core::{PageLimit, ProductId, Review, ReviewCursor, ReviewInput, ReviewQuery};
+use shop_core::{ProductId, Review, ReviewCursor, ReviewInput, ReviewQuery};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ProblemDetails};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, SignedIn};
 use crate::routes::catalog::product_id;
+use crate::routes::page_limit;
 use crate::state::AppState;
 
 /// Query parameters of `GET /api/products/{id}/reviews`.
@@ -18,7 +19,8 @@ use crate::state::AppState;
 #[into_params(parameter_in = Query)]
 pub(crate) struct ReviewParams {
     /// Page size, 1–100 (larger values are capped; default 20).
-    limit: Option<u64>,
+    #[param(minimum = 1)]
+    limit: Option<i64>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
 }
@@ -75,7 +77,7 @@ pub(crate) async fn list(
         .map_err(ApiError::bad_field)?;
     let query = ReviewQuery {
         product_id,
-        limit: p.limit.map_or(PageLimit::DEFAULT, PageLimit::capped),
+        limit: page_limit(p.limit)?,
         after,
     };
     let page = reviews.list_reviews(&query).await?;
