@@ -184,6 +184,7 @@ pub(crate) async fn run(config: AppConfig) -> Result<(), Failure> {
         publisher,
         RelayConfig::default(),
     ));
+    let state = state.with_relay_metrics(relay.metrics());
     let (stop_relay, relay_stopped) = watch::channel(false);
     let relay_task = {
         let relay = relay.clone();

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use shop_core::DomainEvent;
 use tokio::sync::broadcast;
 
-use crate::publisher::{EventPublisher, PublishError};
+use crate::publisher::{Delivery, EventPublisher, PublishError};
 
 /// Broadcasts events to in-process subscribers. A subscriber that falls more than `capacity`
 /// events behind misses the oldest ones (and learns how many from the receiver).
@@ -37,11 +37,14 @@ impl Default for InProcessBus {
 
 #[async_trait]
 impl EventPublisher for InProcessBus {
-    async fn publish(&self, events: &[DomainEvent]) -> Result<(), PublishError> {
-        for e in events {
-            // No subscriber is not an error: in-process events are best effort by design.
-            let _ = self.sender.send(e.clone());
-        }
-        Ok(())
+    async fn publish(&self, events: &[DomainEvent]) -> Result<Vec<Delivery>, PublishError> {
+        Ok(events
+            .iter()
+            .map(|e| {
+                // No subscriber is not an error: in-process events are best effort by design.
+                let _ = self.sender.send(e.clone());
+                Delivery::Delivered
+            })
+            .collect())
     }
 }

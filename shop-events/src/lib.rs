@@ -20,7 +20,7 @@ pub mod relay;
 
 pub use bus::InProcessBus;
 pub use consumer::{ConsumerConfig, EventConsumer};
-pub use publisher::{EventPublisher, PublishError};
+pub use publisher::{Delivery, EventPublisher, PublishError};
 pub use rabbit::{RabbitConfig, RabbitPublisher};
 pub use relay::{OutboxRelay, RelayConfig, RelayMetrics};
 pub use shop_core::{ProcessedEventStore, ProcessingClaim, ProcessingState};

@@ -19,7 +19,7 @@ use shop_core::secret::{Secret, redact_url};
 use tokio::sync::Mutex;
 use tracing::{info, warn};
 
-use crate::publisher::{EventPublisher, PublishError};
+use crate::publisher::{Delivery, EventPublisher, PublishError};
 
 /// How to reach RabbitMQ. `Debug` never shows the password.
 ///
@@ -105,7 +105,10 @@ pub(crate) async fn declare_exchange(
         .await
 }
 
-/// Publishes to RabbitMQ with confirms; reconnects on the next batch after any failure.
+/// Publishes to RabbitMQ with publisher confirms, `mandatory`, and reports per event: a
+/// confirmed event is [`Delivery::Delivered`], or [`Delivery::Unroutable`] when the broker
+/// returned it because no queue is bound for its type; a nacked one [`Delivery::Failed`].
+/// A broken connection fails the batch; it reconnects on the next one.
 pub struct RabbitPublisher {
     config: RabbitConfig,
     state: Mutex<Option<(Connection, Channel)>>,
@@ -148,13 +151,16 @@ impl RabbitPublisher {
         &self,
         channel: &Channel,
         events: &[DomainEvent],
-    ) -> Result<(), PublishError> {
+    ) -> Result<Vec<Delivery>, PublishError> {
         let mut confirms = Vec::with_capacity(events.len());
         for e in events {
-            let payload = serde_json::to_vec(e).map_err(|err| PublishError::Rejected {
-                event_id: e.id,
-                reason: err.to_string(),
-            })?;
+            let payload = match serde_json::to_vec(e) {
+                Ok(p) => p,
+                Err(err) => {
+                    confirms.push(Err(format!("not serializable: {err}")));
+                    continue;
+                }
+            };
             let properties = BasicProperties::default()
                 .with_delivery_mode(2)
                 .with_content_type("application/json".into())
@@ -174,38 +180,33 @@ impl RabbitPublisher {
                 )
                 .await
                 .map_err(|err| unavailable(&err))?;
-            confirms.push((e.id, confirm));
+            confirms.push(Ok(confirm));
         }
-        // All sent; now wait for every confirm.
-        for (event_id, confirm) in confirms {
-            match confirm.await.map_err(|err| unavailable(&err))? {
-                Confirmation::Ack(None) => {}
-                Confirmation::Ack(Some(_)) => {
-                    return Err(PublishError::Rejected {
-                        event_id,
-                        reason: "unroutable: no queue is bound for this event type".into(),
-                    });
-                }
-                Confirmation::Nack(_) => {
-                    return Err(PublishError::Rejected {
-                        event_id,
-                        reason: "nacked by the broker".into(),
-                    });
-                }
-                Confirmation::NotRequested => {
-                    return Err(PublishError::Unavailable("confirms are not enabled".into()));
-                }
-            }
+        // All sent; now each confirm decides its own event.
+        let mut outcomes = Vec::with_capacity(confirms.len());
+        for confirm in confirms {
+            outcomes.push(match confirm {
+                Err(reason) => Delivery::Failed(reason),
+                Ok(confirm) => match confirm.await.map_err(|err| unavailable(&err))? {
+                    Confirmation::Ack(None) => Delivery::Delivered,
+                    // `mandatory` and no queue bound: returned, yet confirmed.
+                    Confirmation::Ack(Some(_)) => Delivery::Unroutable,
+                    Confirmation::Nack(_) => Delivery::Failed("nacked by the broker".into()),
+                    Confirmation::NotRequested => {
+                        return Err(PublishError::Unavailable("confirms are not enabled".into()));
+                    }
+                },
+            });
         }
-        Ok(())
+        Ok(outcomes)
     }
 }
 
 #[async_trait]
 impl EventPublisher for RabbitPublisher {
-    async fn publish(&self, events: &[DomainEvent]) -> Result<(), PublishError> {
+    async fn publish(&self, events: &[DomainEvent]) -> Result<Vec<Delivery>, PublishError> {
         if events.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         // One batch at a time: confirms are matched to this batch only.
         let mut state = self.state.lock().await;

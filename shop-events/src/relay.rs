@@ -1,15 +1,17 @@
 //! The outbox relay: claims unpublished events, publishes them, marks them published.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use parking_lot::Mutex;
 use shop_core::time::now;
-use shop_core::{OutboxClaim, OutboxStore};
+use shop_core::{EventType, OutboxClaim, OutboxStore};
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
-use crate::publisher::EventPublisher;
+use crate::publisher::{Delivery, EventPublisher};
 
 /// Relay settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,8 +48,13 @@ impl Default for RelayConfig {
 pub struct RelayMetrics {
     /// Events handed to the publisher.
     pub published: AtomicU64,
-    /// Events the publisher confirmed (and the relay marked published).
+    /// Events the publisher confirmed (and the relay marked published), unroutable ones
+    /// included.
     pub confirmed: AtomicU64,
+    /// Confirmed events no queue was bound for (marked published, never sent again).
+    pub unroutable: AtomicU64,
+    /// Events the broker did not take (left in the outbox, tried again).
+    pub refused: AtomicU64,
     /// Batches that failed (store or publisher), however the relay was driven.
     pub failed: AtomicU64,
     /// Retries the running relay scheduled after a failure.
@@ -58,14 +65,19 @@ pub struct RelayMetrics {
 ///
 /// Guarantees: an event is marked published only after the publisher confirmed it, so a crash
 /// or outage at any point loses nothing (the event is claimed again once its lease ends, or at
-/// once by the same relay); events go out in outbox order within a relay. Several relays may
-/// run at once: claims keep them off each other's events in normal operation, so an event is
-/// published twice only when a relay stalls past its lease.
+/// once by the same relay); events go out in outbox order within a relay. Each event is
+/// decided on its own: every event the broker confirmed is marked (an unroutable one too:
+/// counted and logged, never sent again), and one the broker refused stays in the outbox to be
+/// tried again with the next batch, without holding back or re-sending the others — so it
+/// can overtake nothing but can be overtaken. Several relays may run at once: claims keep them
+/// off each other's events in normal operation, so an event is published twice only when a
+/// relay stalls past its lease.
 pub struct OutboxRelay {
     store: Arc<dyn OutboxStore>,
     publisher: Arc<dyn EventPublisher>,
     config: RelayConfig,
     metrics: Arc<RelayMetrics>,
+    unroutable_warned: Mutex<HashMap<EventType, Instant>>,
 }
 
 impl std::fmt::Debug for OutboxRelay {
@@ -89,6 +101,7 @@ impl OutboxRelay {
             publisher,
             config,
             metrics: Arc::new(RelayMetrics::default()),
+            unroutable_warned: Mutex::new(HashMap::new()),
         }
     }
 
@@ -106,10 +119,11 @@ impl OutboxRelay {
         self.store.outbox_stats().await
     }
 
-    /// Claims, publishes and marks one batch; returns how many events went out.
+    /// Claims, publishes and marks one batch; returns how many events were marked published.
     ///
     /// # Errors
-    /// A description of the store or publisher failure; nothing of the batch is marked.
+    /// A description of the store or publisher failure, when nothing of the batch could be
+    /// marked (a refused event beside marked ones is no error: it is tried again next time).
     pub async fn run_once(&self) -> Result<usize, String> {
         let result = self.relay_batch().await;
         if result.is_err() {
@@ -138,19 +152,68 @@ impl OutboxRelay {
         self.metrics
             .published
             .fetch_add(events.len() as u64, Ordering::Relaxed);
-        self.publisher
+        let outcomes = self
+            .publisher
             .publish(&events)
             .await
             .map_err(|e| format!("publishing: {e}"))?;
-        let seqs: Vec<u64> = batch.iter().map(|r| r.seq).collect();
-        self.store
-            .mark_published(&seqs)
-            .await
-            .map_err(|e| format!("marking published: {e}"))?;
-        self.metrics
-            .confirmed
-            .fetch_add(seqs.len() as u64, Ordering::Relaxed);
-        Ok(seqs.len())
+        let mut settled = Vec::with_capacity(batch.len());
+        let mut refused = Vec::new();
+        // An outcome the publisher did not report counts as a refusal: sent again, never lost.
+        let reported = outcomes
+            .into_iter()
+            .map(Some)
+            .chain(std::iter::repeat(None));
+        for (record, outcome) in batch.iter().zip(reported) {
+            match outcome {
+                Some(Delivery::Delivered) => settled.push(record.seq),
+                Some(Delivery::Unroutable) => {
+                    settled.push(record.seq);
+                    self.metrics.unroutable.fetch_add(1, Ordering::Relaxed);
+                    self.warn_unroutable(record.event.event_type);
+                }
+                Some(Delivery::Failed(reason)) => refused.push((record.event.id, reason)),
+                None => refused.push((record.event.id, "no outcome reported".into())),
+            }
+        }
+        if !settled.is_empty() {
+            self.store
+                .mark_published(&settled)
+                .await
+                .map_err(|e| format!("marking published: {e}"))?;
+            self.metrics
+                .confirmed
+                .fetch_add(settled.len() as u64, Ordering::Relaxed);
+        }
+        if !refused.is_empty() {
+            self.metrics
+                .refused
+                .fetch_add(refused.len() as u64, Ordering::Relaxed);
+            for (event_id, reason) in &refused {
+                warn!(%event_id, %reason, "the broker did not take an event; it stays in the outbox");
+            }
+            if settled.is_empty() {
+                return Err(format!("the broker took none of {} events", refused.len()));
+            }
+        }
+        Ok(settled.len())
+    }
+
+    /// Logs an unroutable event's type, at most once a minute per type: the counter says how
+    /// many, the log says which.
+    fn warn_unroutable(&self, event_type: EventType) {
+        let mut last = self.unroutable_warned.lock();
+        let due = last
+            .get(&event_type)
+            .is_none_or(|at| at.elapsed() >= Duration::from_secs(60));
+        if due {
+            last.insert(event_type, Instant::now());
+            warn!(
+                event_type = event_type.as_str(),
+                "no queue is bound for this event type: the broker drops it (counted in \
+                 shop_outbox_events_unroutable_total; the outbox keeps it for replay)"
+            );
+        }
     }
 
     /// Runs until `shutdown` turns `true`: drains the outbox, sleeps when it is empty, backs

@@ -227,6 +227,96 @@ async fn outbox_to_consumer_in_order_each_once() {
     fx.cleanup().await;
 }
 
+/// A queue bound to `order.placed` only, while other types are emitted too (user events,
+/// unroutable): every bound event arrives exactly once (raw deliveries, no deduplication),
+/// nothing is sent twice, the outbox drains, and the unroutable ones are counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn unbound_event_types_hold_nothing_up() {
+    use lapin::options::{QueueBindOptions, QueueDeclareOptions};
+
+    let Some(fx) = Fixture::new().await else {
+        return;
+    };
+    let ch = fx.plumbing.create_channel().await.unwrap();
+    ch.exchange_declare(
+        fx.rabbit.exchange.as_str().into(),
+        lapin::ExchangeKind::Topic,
+        lapin::options::ExchangeDeclareOptions {
+            durable: true,
+            ..Default::default()
+        },
+        Default::default(),
+    )
+    .await
+    .unwrap();
+    ch.queue_declare(
+        fx.queue.as_str().into(),
+        QueueDeclareOptions::default(),
+        Default::default(),
+    )
+    .await
+    .unwrap();
+    ch.queue_bind(
+        fx.queue.as_str().into(),
+        fx.rabbit.exchange.as_str().into(),
+        "order.placed".into(),
+        QueueBindOptions::default(),
+        Default::default(),
+    )
+    .await
+    .unwrap();
+
+    let store = Arc::new(MemoryStore::new());
+    let sent = events(20); // order.placed and user.registered, alternating
+    store.append_events(&sent).await.unwrap();
+    let relay = Arc::new(OutboxRelay::new(
+        store.clone(),
+        Arc::new(RabbitPublisher::new(fx.rabbit.clone())),
+        fast_relay(),
+    ));
+    let (stop, stopped) = watch::channel(false);
+    let relaying = tokio::spawn({
+        let relay = relay.clone();
+        async move { relay.run(stopped).await }
+    });
+    let drained = async {
+        while store.outbox_stats().await.unwrap().pending > 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), drained)
+        .await
+        .expect("the outbox drains");
+    stop.send(true).unwrap();
+    relaying.await.unwrap();
+
+    let mut arrived = Vec::new();
+    while let Some(m) = ch
+        .basic_get(fx.queue.as_str().into(), BasicGetOptions { no_ack: true })
+        .await
+        .unwrap()
+    {
+        let e: DomainEvent = serde_json::from_slice(&m.delivery.data).unwrap();
+        arrived.push(e.id);
+    }
+    let placed: Vec<_> = sent
+        .iter()
+        .filter(|e| e.event_type == EventType::OrderPlaced)
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(arrived, placed, "each bound event once, in order");
+    let m = relay.metrics();
+    assert_eq!(
+        m.published.load(Ordering::Relaxed),
+        20,
+        "nothing was sent twice"
+    );
+    assert_eq!(m.confirmed.load(Ordering::Relaxed), 20);
+    assert_eq!(m.unroutable.load(Ordering::Relaxed), 10);
+    assert_eq!(m.failed.load(Ordering::Relaxed), 0);
+    fx.cleanup().await;
+}
+
 /// Ready messages in the consumer's queue (deliveries in flight are not counted).
 async fn ready_messages(fx: &Fixture) -> u32 {
     let ch = fx.plumbing.create_channel().await.unwrap();

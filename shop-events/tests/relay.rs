@@ -2,14 +2,15 @@
 
 #![allow(clippy::unwrap_used)] // test code
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use parking_lot::Mutex;
-use shop_core::{DomainEvent, EventType, OutboxStore, UserId};
-use shop_events::{EventPublisher, InProcessBus, OutboxRelay, PublishError, RelayConfig};
+use shop_core::{DomainEvent, EventId, EventType, OutboxStore, UserId};
+use shop_events::{Delivery, EventPublisher, InProcessBus, OutboxRelay, PublishError, RelayConfig};
 use shop_store::MemoryStore;
 
 fn events(n: usize) -> Vec<DomainEvent> {
@@ -35,23 +36,110 @@ fn fast() -> RelayConfig {
     }
 }
 
-/// Records what it is given; fails the first `fail_first` batches.
+/// Records what it is given; fails the first `fail_first` batches; refuses the events in
+/// `refuse` (while it holds them) and reports those in `unroutable` as unroutable.
 #[derive(Default)]
 struct Recorder {
     seen: Mutex<Vec<DomainEvent>>,
     fail_first: AtomicUsize,
+    refuse: Mutex<HashSet<EventId>>,
+    unroutable: Mutex<HashSet<EventId>>,
 }
 
 #[async_trait]
 impl EventPublisher for Recorder {
-    async fn publish(&self, events: &[DomainEvent]) -> Result<(), PublishError> {
+    async fn publish(&self, events: &[DomainEvent]) -> Result<Vec<Delivery>, PublishError> {
         if self.fail_first.load(Ordering::SeqCst) > 0 {
             self.fail_first.fetch_sub(1, Ordering::SeqCst);
             return Err(PublishError::Unavailable("down".into()));
         }
         self.seen.lock().extend_from_slice(events);
-        Ok(())
+        Ok(events
+            .iter()
+            .map(|e| {
+                if self.refuse.lock().contains(&e.id) {
+                    Delivery::Failed("nacked".into())
+                } else if self.unroutable.lock().contains(&e.id) {
+                    Delivery::Unroutable
+                } else {
+                    Delivery::Delivered
+                }
+            })
+            .collect())
     }
+}
+
+/// How many times each event was handed to the publisher.
+fn sends(seen: &[DomainEvent]) -> HashMap<EventId, usize> {
+    let mut n = HashMap::new();
+    for e in seen {
+        *n.entry(e.id).or_default() += 1;
+    }
+    n
+}
+
+/// One event the broker keeps refusing holds nothing back: the events around it are marked
+/// and never sent again; it alone is tried again, and goes once the broker takes it.
+#[tokio::test]
+async fn a_refused_event_holds_back_and_resends_nothing_else() {
+    let store = Arc::new(MemoryStore::new());
+    let sent = events(10);
+    store.append_events(&sent).await.unwrap();
+    let publisher = Arc::new(Recorder::default());
+    publisher.refuse.lock().insert(sent[1].id);
+    let relay = OutboxRelay::new(store.clone(), publisher.clone(), fast());
+    // Batches of 7: the first marks 6 of 7, the second the last 3 beside the refused one,
+    // then only the refused one is left and a batch of it alone is an error.
+    assert_eq!(relay.run_once().await.unwrap(), 6);
+    assert_eq!(relay.run_once().await.unwrap(), 3);
+    assert!(relay.run_once().await.is_err());
+    assert_eq!(
+        store.outbox_stats().await.unwrap().pending,
+        1,
+        "only the refused one"
+    );
+    let counts = sends(&publisher.seen.lock());
+    for e in sent.iter().filter(|e| e.id != sent[1].id) {
+        assert_eq!(counts[&e.id], 1, "every other event sent once");
+    }
+    assert!(counts[&sent[1].id] >= 2, "the refused one is tried again");
+    publisher.refuse.lock().clear();
+    relay.run_once().await.unwrap();
+    assert_eq!(store.outbox_stats().await.unwrap().pending, 0);
+    let m = relay.metrics();
+    assert_eq!(m.confirmed.load(Ordering::Relaxed), 10);
+    assert!(m.refused.load(Ordering::Relaxed) >= 2);
+}
+
+/// An unroutable event is as published as it gets: marked, counted, never sent again.
+#[tokio::test]
+async fn unroutable_events_are_marked_and_counted() {
+    let store = Arc::new(MemoryStore::new());
+    let sent = events(4);
+    store.append_events(&sent).await.unwrap();
+    let publisher = Arc::new(Recorder::default());
+    publisher.unroutable.lock().extend([sent[0].id, sent[2].id]);
+    let relay = OutboxRelay::new(store.clone(), publisher.clone(), fast());
+    assert_eq!(relay.run_once().await.unwrap(), 4);
+    assert_eq!(relay.run_once().await.unwrap(), 0);
+    assert_eq!(publisher.seen.lock().len(), 4);
+    let m = relay.metrics();
+    assert_eq!(m.unroutable.load(Ordering::Relaxed), 2);
+    assert_eq!(m.confirmed.load(Ordering::Relaxed), 4);
+}
+
+/// A batch the broker took none of is an error, so the running relay backs off.
+#[tokio::test]
+async fn a_batch_refused_whole_is_a_failure() {
+    let store = Arc::new(MemoryStore::new());
+    let sent = events(2);
+    store.append_events(&sent).await.unwrap();
+    let publisher = Arc::new(Recorder::default());
+    publisher.refuse.lock().extend(sent.iter().map(|e| e.id));
+    let relay = OutboxRelay::new(store.clone(), publisher, fast());
+    assert!(relay.run_once().await.is_err());
+    assert_eq!(relay.metrics().failed.load(Ordering::Relaxed), 1);
+    assert_eq!(store.outbox_stats().await.unwrap().pending, 2);
 }
 
 #[tokio::test]

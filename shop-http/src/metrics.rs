@@ -2,7 +2,7 @@
 //! outbox lag, served at `GET /metrics` in the OpenMetrics text format.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
@@ -17,6 +17,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use shop_core::{OutboxStats, PurgeReport};
+use shop_events::RelayMetrics;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -50,6 +51,10 @@ pub struct Metrics {
     outbox_pending: Gauge,
     outbox_lag: Gauge<f64, AtomicU64>,
     throttle_failovers: Counter,
+    relayed: Counter,
+    unroutable: Counter,
+    refused: Counter,
+    relay_failures: Counter,
     purged: Family<PurgeLabels, Counter>,
     purge_failures: Counter,
     /// Serialises renders so two scrapes don't interleave their gauge updates.
@@ -109,6 +114,31 @@ impl Metrics {
             "Login attempts counted per process because the shared throttle (Redis) was unreachable",
             throttle_failovers.clone(),
         );
+        let [relayed, unroutable, refused, relay_failures] = [(); 4].map(|()| Counter::default());
+        for (name, help, counter) in [
+            (
+                "outbox_events_published",
+                "Events the broker confirmed and the relays marked published (unroutable ones included)",
+                &relayed,
+            ),
+            (
+                "outbox_events_unroutable",
+                "Confirmed events no queue was bound for: the broker dropped them; the outbox keeps them",
+                &unroutable,
+            ),
+            (
+                "outbox_events_refused",
+                "Events the broker did not take; they stay in the outbox and are sent again",
+                &refused,
+            ),
+            (
+                "outbox_relay_failures",
+                "Relay batches that failed as a whole (broker or store unreachable)",
+                &relay_failures,
+            ),
+        ] {
+            registry.register(name, help, counter.clone());
+        }
         let purged = Family::<PurgeLabels, Counter>::default();
         registry.register(
             "retention_purged_records",
@@ -129,6 +159,10 @@ impl Metrics {
             outbox_pending,
             outbox_lag,
             throttle_failovers,
+            relayed,
+            unroutable,
+            refused,
+            relay_failures,
             purged,
             purge_failures,
             render_lock: Mutex::new(()),
@@ -161,9 +195,20 @@ impl Metrics {
     /// keeps (see `shop_auth::AuthService::throttle_failovers`).
     pub fn set_login_throttle_failovers(&self, total: u64) {
         let _guard = self.render_lock.lock();
-        let counted = self.throttle_failovers.get();
-        if total > counted {
-            self.throttle_failovers.inc_by(total - counted);
+        raise(&self.throttle_failovers, total);
+    }
+
+    /// Brings the `shop_outbox_events_*` and `shop_outbox_relay_failures` counters up to what
+    /// the relay counted.
+    pub fn set_relay_counts(&self, relay: &RelayMetrics) {
+        let _guard = self.render_lock.lock();
+        for (counter, total) in [
+            (&self.relayed, &relay.confirmed),
+            (&self.unroutable, &relay.unroutable),
+            (&self.refused, &relay.refused),
+            (&self.relay_failures, &relay.failed),
+        ] {
+            raise(counter, total.load(Ordering::Relaxed));
         }
     }
 
@@ -201,6 +246,14 @@ impl Metrics {
         // Writing to a String cannot fail.
         let _ = encode(&mut out, &self.registry);
         out
+    }
+}
+
+/// Raises `counter` to `total` (a count kept elsewhere), never lowers it.
+fn raise(counter: &Counter, total: u64) {
+    let counted = counter.get();
+    if total > counted {
+        counter.inc_by(total - counted);
     }
 }
 

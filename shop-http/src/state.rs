@@ -10,6 +10,8 @@ use shop_core::{
     ReviewStore, StoreHealth,
 };
 
+use shop_events::RelayMetrics;
+
 use crate::client_addr::TrustedProxies;
 use crate::metrics::Metrics;
 
@@ -30,6 +32,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Set at the start of a shutdown: `/ready` answers `503` from then on.
     pub draining: Draining,
+    /// The outbox relay's counters, served at `/metrics` when given.
+    pub relay: Option<Arc<RelayMetrics>>,
     pub(crate) carts: CartService,
     pub(crate) checkout: CheckoutService,
     pub(crate) orders: OrderService,
@@ -61,6 +65,7 @@ impl AppState {
             auth: None,
             metrics: Arc::new(Metrics::new()),
             draining: Draining::default(),
+            relay: None,
         }
     }
 
@@ -83,6 +88,13 @@ impl AppState {
     #[must_use]
     pub fn with_checkout_config(mut self, config: CheckoutConfig) -> Self {
         self.checkout = CheckoutService::new(self.commerce.clone(), config);
+        self
+    }
+
+    /// Serves the counters of the outbox relay running beside this API at `/metrics`.
+    #[must_use]
+    pub fn with_relay_metrics(mut self, relay: Arc<RelayMetrics>) -> Self {
+        self.relay = Some(relay);
         self
     }
 

@@ -321,3 +321,36 @@ async fn cors_allows_only_configured_origins() {
     let (_, headers, _) = call(app, req("https://evil.example")).await;
     assert!(!headers.contains_key("access-control-allow-origin"));
 }
+
+/// The relay's counters reach `/metrics`, and only ever go up.
+#[tokio::test]
+async fn relay_counters_are_served() {
+    use std::sync::atomic::Ordering;
+
+    let relay = Arc::new(shop_events::RelayMetrics::default());
+    relay.confirmed.store(12, Ordering::Relaxed);
+    relay.unroutable.store(3, Ordering::Relaxed);
+    relay.refused.store(1, Ordering::Relaxed);
+    let state = AppState::new(seeded(0, 0).await).with_relay_metrics(relay.clone());
+    let app = router(state, &HttpConfig::default());
+    let text = |app: axum::Router| async move {
+        let res = app.oneshot(get("/metrics")).await.unwrap();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    };
+    let first = text(app.clone()).await;
+    for line in [
+        "shop_outbox_events_published_total 12",
+        "shop_outbox_events_unroutable_total 3",
+        "shop_outbox_events_refused_total 1",
+        "shop_outbox_relay_failures_total 0",
+    ] {
+        assert!(first.contains(line), "{line} in\n{first}");
+    }
+    relay.unroutable.store(5, Ordering::Relaxed);
+    assert!(
+        text(app)
+            .await
+            .contains("shop_outbox_events_unroutable_total 5")
+    );
+}

@@ -87,6 +87,9 @@ pub(crate) async fn ready(State(state): State<AppState>) -> (StatusCode, Json<St
 pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     // A store that cannot answer leaves the outbox gauges as they were; the scrape succeeds.
     let outbox = state.commerce.outbox_stats().await.ok();
+    if let Some(relay) = &state.relay {
+        state.metrics.set_relay_counts(relay);
+    }
     if let Some(auth) = &state.auth {
         state
             .metrics
