@@ -1,24 +1,10 @@
-//! Serving the router on hyper (HTTP/1.1), bounded against clients that hold connections.
-//!
-//! - A connection has [`HttpConfig::header_read_timeout`] to deliver a request head: a socket
-//!   that connects and sends nothing, one that sends half a request line, and a keep-alive
-//!   connection that stays idle between requests are all closed when it runs out.
-//! - At most [`HttpConfig::max_connections`] connections are open at once; beyond that, new
-//!   ones wait in the listen backlog until one closes.
-//! - A body that trickles in is bounded by the request timeout, like the rest of the request.
-//! - Requests carry the peer address (`ConnectInfo<SocketAddr>`), from which
-//!   [`ClientAddrLayer`](crate::ClientAddrLayer) finds the client.
-//!
-//! On shutdown the listener closes, every connection without a request in flight (silent,
-//! half a head, idle between requests) closes at once, and requests in flight finish; the
-//! returned future completes when the last connection closed.
-
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+//! Serving the router on hyper (HTTP/1.1); see [`serve`].
 
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes, HttpBody};
@@ -34,9 +20,22 @@ use tracing::{debug, warn};
 
 use crate::state::HttpConfig;
 
-/// Serves `app` on `listener` until `shutdown` completes; then stops accepting, closes idle
-/// connections, and returns once requests in flight have finished (see the
-/// [module docs](self) for the limits applied). Bound the wait yourself if it must end.
+/// Serves `app` on `listener` (HTTP/1.1) until `shutdown` completes, bounded against clients
+/// that hold connections:
+///
+/// - A connection has [`HttpConfig::header_read_timeout`] to deliver a request head: a socket
+///   that connects and sends nothing, one that sends half a request line, and a keep-alive
+///   connection idle between requests are all closed when it runs out.
+/// - At most [`HttpConfig::max_connections`] connections are open at once; beyond that, new
+///   ones wait in the listen backlog until one closes.
+/// - A body that trickles in is bounded by the request timeout, like the rest of the request.
+/// - Requests carry the peer address (`ConnectInfo<SocketAddr>`), from which
+///   [`ClientAddrLayer`](crate::ClientAddrLayer) finds the client.
+///
+/// When `shutdown` completes the listener closes, every connection without a request in
+/// flight (silent, half a head, idle between requests) closes at once, and requests in flight
+/// finish; the returned future completes when the last connection closed. Bound that wait
+/// yourself if it must end.
 ///
 /// # Errors
 /// None today: errors accepting a connection (out of file descriptors, say) are logged and
