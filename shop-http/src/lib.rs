@@ -1,14 +1,16 @@
 //! # shop-http
 //!
 //! The shop REST API as a Tower service: [`router`] returns an axum [`Router`] over any
-//! shop-core stores, which tests call in-process (`tower::ServiceExt::oneshot`) and a binary
-//! serves with hyper.
+//! shop-core stores, which tests call in-process (`tower::ServiceExt::oneshot`) and [`serve`]
+//! serves on hyper with a header-read timeout and a connection cap.
 //!
 //! Every response passes through one middleware stack: request ID (`x-request-id`, generated
-//! when absent, echoed), a tracing span per request, a concurrency limit that sheds load with
-//! an immediate `503` instead of queueing, a request timeout (`503`), a body size limit (`413`),
-//! gzip compression, CORS for configured origins, and security headers. Every error is
-//! `application/problem+json` ([`ApiError`]).
+//! when absent, echoed), the client's address ([`ClientAddrLayer`]), a tracing span per
+//! request, metrics, security headers, CORS for configured origins, a concurrency limit for
+//! the whole process that sheds load with an immediate `503` instead of queueing, a request
+//! timeout (`503`), a body size limit (`413`), gzip compression. Every error the app produces
+//! is `application/problem+json` ([`ApiError`]) with a stable `code`, the same for the same
+//! mistake on every route.
 //!
 //! Routes (under [`HttpConfig::root_path`]); the whole contract is in the OpenAPI 3.1
 //! document served at `/openapi.json` (also [`openapi`]):
