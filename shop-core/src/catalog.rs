@@ -685,6 +685,8 @@ pub struct ProductQuery {
     pub max_price: Option<i64>,
     /// Only active (`Some(true)`) or inactive (`Some(false)`) products.
     pub active: Option<bool>,
+    /// Only products with at most this many units in stock (a low-stock view).
+    pub max_stock: Option<u32>,
     /// Order of the results.
     pub sort: ProductSort,
     /// Page size.
@@ -704,6 +706,7 @@ impl ProductQuery {
             && self.min_price.is_none_or(|m| price >= m)
             && self.max_price.is_none_or(|m| price <= m)
             && self.active.is_none_or(|a| p.active == a)
+            && self.max_stock.is_none_or(|m| p.stock <= m)
     }
 
     /// Whether `p` comes after the cursor in this query's order (true when there is none).

@@ -57,6 +57,11 @@ impl OrderStatus {
         )
     }
 
+    /// The statuses the machine allows moving to from `self`, in lifecycle order.
+    pub fn next(self) -> impl Iterator<Item = Self> {
+        Self::ALL.into_iter().filter(move |to| self.can_become(*to))
+    }
+
     /// The snake-case name.
     #[must_use]
     pub fn as_str(self) -> &'static str {

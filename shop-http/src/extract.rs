@@ -138,7 +138,7 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
 
 /// A signed-in admin; `401` when anonymous, `403` for other roles.
 #[derive(Debug, Clone)]
-pub(crate) struct Admin(#[allow(dead_code)] pub(crate) Principal);
+pub(crate) struct Admin(pub(crate) Principal);
 
 impl<S: Send + Sync> FromRequestParts<S> for Admin {
     type Rejection = ApiError;

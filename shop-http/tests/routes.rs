@@ -187,11 +187,20 @@ async fn admin_catalog_writes() {
         POST,
         &format!("/api/products/{id}/stock"),
         Some(&admin),
-        Some(&json!({"delta": 7})),
+        Some(&json!({"delta": 7, "reason": "delivery from the workshop"})),
     )
     .await
     .expect(StatusCode::OK);
     assert_eq!(stocked.body["stock"], 10);
+    send(
+        r,
+        POST,
+        &format!("/api/products/{id}/stock"),
+        Some(&admin),
+        Some(&json!({"delta": 1, "reason": "x".repeat(201)})),
+    )
+    .await
+    .problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     send(
         r,
         POST,
@@ -458,6 +467,11 @@ async fn checkout_is_idempotent_and_orders_are_private() {
     );
     assert_eq!(placed.body["total"]["minor"], 800);
     assert_eq!(placed.body["status"], "pending");
+    assert_eq!(
+        placed.body["next_statuses"],
+        json!(["paid", "cancelled"]),
+        "the lifecycle's next steps, from shop-core"
+    );
     // A retry (even with the same JSON spelled differently) returns the same order.
     let again = send_with(
         r,

@@ -29,6 +29,8 @@ pub(crate) struct ListParams {
     max_price: Option<i64>,
     /// Admins only: `false` lists inactive products (others always see active ones).
     active: Option<bool>,
+    /// Only products with at most this many units in stock.
+    max_stock: Option<u32>,
     /// Order of the list (default `newest`).
     sort: Option<ProductSort>,
     /// Page size, 1–100 (larger values are capped; default 20).
@@ -94,6 +96,7 @@ pub(crate) async fn list(
         } else {
             Some(true)
         },
+        max_stock: p.max_stock,
         sort,
         limit: page_limit(p.limit)?,
         after,
@@ -217,6 +220,11 @@ pub(crate) async fn delete(
 pub(crate) struct StockAdjustment {
     /// Units to add (positive) or remove (negative); stock never goes below zero.
     delta: i64,
+    /// Why (a delivery, a count, breakage): written to the audit log with who and how much;
+    /// up to 200 characters.
+    #[serde(default)]
+    #[schema(max_length = 200)]
+    reason: Option<String>,
 }
 
 /// Add or remove stock (admin).
@@ -237,10 +245,28 @@ pub(crate) struct StockAdjustment {
 )]
 pub(crate) async fn adjust_stock(
     State(state): State<AppState>,
-    _admin: Admin,
+    Admin(admin): Admin,
     ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<StockAdjustment>,
 ) -> Result<Json<Product>, ApiError> {
     let id = product_id(&id)?;
-    Ok(Json(state.commerce.adjust_stock(id, input.delta).await?))
+    let reason = input.reason.as_deref().map(str::trim).unwrap_or_default();
+    if reason.chars().count() > 200 {
+        return Err(ApiError::invalid_field(FieldError::new(
+            "reason",
+            "too_long",
+            "must be at most 200 characters",
+        )));
+    }
+    let product = state.commerce.adjust_stock(id, input.delta).await?;
+    tracing::info!(
+        target: "audit",
+        admin_id = %admin.user_id,
+        product_id = %product.id,
+        delta = input.delta,
+        stock = product.stock,
+        reason,
+        "stock adjusted"
+    );
+    Ok(Json(product))
 }

@@ -26,6 +26,25 @@ use crate::extract::{Admin, ApiJson, ApiPath, ApiQuery, SignedIn, is_json, json_
 use crate::routes::{RootPath, created, page_limit};
 use crate::state::AppState;
 
+/// An order as the API shows it: the order and the statuses it may move to next.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct OrderView {
+    #[serde(flatten)]
+    order: Order,
+    /// The statuses the order's lifecycle allows next (whether the caller may move it there is
+    /// another matter: customers may only cancel).
+    next_statuses: Vec<OrderStatus>,
+}
+
+impl From<Order> for OrderView {
+    fn from(order: Order) -> Self {
+        Self {
+            next_statuses: order.status.next().collect(),
+            order,
+        }
+    }
+}
+
 /// What a client may confirm at checkout. An empty body is the same as `{}`.
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -87,8 +106,8 @@ fn fingerprint(body: &CheckoutBody) -> Result<RequestFingerprint, ApiError> {
         description = "Client-chosen key, 1-255 visible ASCII characters, unique per order attempt")),
     request_body(content = Option<CheckoutBody>, content_type = "application/json"),
     responses(
-        (status = 201, description = "Order placed", body = Order),
-        (status = 200, description = "Replay: the order this key already placed", body = Order),
+        (status = 201, description = "Order placed", body = OrderView),
+        (status = 200, description = "Replay: the order this key already placed", body = OrderView),
         (status = 409, description = "Key reused with another body, stock or cart changed",
             body = ProblemDetails, content_type = "application/problem+json"),
     ),
@@ -109,10 +128,12 @@ pub(crate) async fn checkout(
     };
     state.metrics.observe_checkout(outcome);
     let (order, replayed) = result?;
+    let location = format!("/api/orders/{}", order.id);
+    let view = OrderView::from(order);
     if replayed {
-        return Ok(Json(order).into_response());
+        return Ok(Json(view).into_response());
     }
-    Ok(created(&root, &format!("/api/orders/{}", order.id), order))
+    Ok(created(&root, &location, view))
 }
 
 async fn place(
@@ -153,7 +174,7 @@ pub(crate) struct OrderParams {
 /// A page of orders, newest first.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct OrderPage {
-    items: Vec<Order>,
+    items: Vec<OrderView>,
     /// Pass as `cursor` for the next page; absent on the last page.
     next_cursor: Option<String>,
 }
@@ -204,7 +225,7 @@ pub(crate) async fn list(
     };
     let page = state.commerce.list_orders(&query).await?;
     Ok(Json(OrderPage {
-        items: page.items,
+        items: page.items.into_iter().map(OrderView::from).collect(),
         next_cursor: page.next.map(|c| c.encode()),
     }))
 }
@@ -231,7 +252,7 @@ async fn visible_order(state: &AppState, user: &SignedIn, raw: &str) -> Result<O
     get, path = "/api/orders/{id}", tag = "orders",
     params(("id" = String, Path, format = Uuid, description = "Order ID")),
     responses(
-        (status = 200, description = "The order", body = Order),
+        (status = 200, description = "The order", body = OrderView),
         (status = 404, description = "No such order (or another user's)", body = ProblemDetails,
             content_type = "application/problem+json"),
     ),
@@ -241,8 +262,8 @@ pub(crate) async fn get(
     State(state): State<AppState>,
     user: SignedIn,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<Order>, ApiError> {
-    Ok(Json(visible_order(&state, &user, &id).await?))
+) -> Result<Json<OrderView>, ApiError> {
+    Ok(Json(visible_order(&state, &user, &id).await?.into()))
 }
 
 /// Cancel an order that has not shipped; its stock is released.
@@ -250,7 +271,7 @@ pub(crate) async fn get(
     post, path = "/api/orders/{id}/cancel", tag = "orders",
     params(("id" = String, Path, format = Uuid, description = "Order ID")),
     responses(
-        (status = 200, description = "The cancelled order", body = Order),
+        (status = 200, description = "The cancelled order", body = OrderView),
         (status = 404, description = "No such order (or another user's)", body = ProblemDetails,
             content_type = "application/problem+json"),
         (status = 409, description = "Already shipped, delivered or cancelled",
@@ -262,9 +283,9 @@ pub(crate) async fn cancel(
     State(state): State<AppState>,
     user: SignedIn,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<Order>, ApiError> {
+) -> Result<Json<OrderView>, ApiError> {
     let order = visible_order(&state, &user, &id).await?;
-    Ok(Json(state.orders.cancel(order.id).await?))
+    Ok(Json(state.orders.cancel(order.id).await?.into()))
 }
 
 /// A status to move an order to.
@@ -282,7 +303,7 @@ pub(crate) struct StatusChange {
     params(("id" = String, Path, format = Uuid, description = "Order ID")),
     request_body = StatusChange,
     responses(
-        (status = 200, description = "The order in its new status", body = Order),
+        (status = 200, description = "The order in its new status", body = OrderView),
         (status = 403, description = "Not an admin", body = ProblemDetails,
             content_type = "application/problem+json"),
         (status = 404, description = "No such order", body = ProblemDetails,
@@ -297,7 +318,9 @@ pub(crate) async fn set_status(
     _admin: Admin,
     ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<StatusChange>,
-) -> Result<Json<Order>, ApiError> {
+) -> Result<Json<OrderView>, ApiError> {
     let id = order_id(&id)?;
-    Ok(Json(state.orders.change_status(id, input.status).await?))
+    Ok(Json(
+        state.orders.change_status(id, input.status).await?.into(),
+    ))
 }

@@ -269,6 +269,31 @@ pub async fn query_price_and_active_filters(store: Store) {
     assert_eq!(prices(None, Some(100), None).await, vec![100]);
 }
 
+/// `max_stock` keeps products with at most that many units, inclusive; it combines.
+pub async fn query_max_stock_filter(store: Store) {
+    for (sku, stock) in [("S-0", 0), ("S-3", 3), ("S-5", 5), ("S-9", 9)] {
+        seeded(&store, sku, 100, stock).await;
+    }
+    let skus = |max_stock: Option<u32>, text: Option<&str>| {
+        let mut q = query();
+        q.max_stock = max_stock;
+        q.text = text.map(|t| SearchText::parse(t).unwrap());
+        q.sort = ProductSort::Name;
+        let store = store.clone();
+        async move {
+            all_pages(&store, q)
+                .await
+                .iter()
+                .map(|p| p.sku.as_str().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(skus(Some(5), None).await, vec!["S-0", "S-3", "S-5"]);
+    assert_eq!(skus(Some(0), None).await, vec!["S-0"]);
+    assert_eq!(skus(None, None).await.len(), 4);
+    assert_eq!(skus(Some(5), Some("s-3")).await, vec!["S-3"]);
+}
+
 /// Each sort order lists products in exactly the order `ProductSort::compare` defines.
 pub async fn query_sort_orders(store: Store) {
     let specs = [

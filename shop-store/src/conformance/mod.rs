@@ -101,6 +101,7 @@ macro_rules! conformance_tests {
             product_writes_emit_events,
             query_text_search_is_literal,
             query_price_and_active_filters,
+            query_max_stock_filter,
             query_sort_orders,
             query_pagination_walks_without_gaps,
             query_pagination_edges,

@@ -152,6 +152,9 @@ impl CatalogStore for MongoStore {
         if let Some(max) = q.max_price {
             and.push(doc! { "price_minor": { "$lte": max } });
         }
+        if let Some(max) = q.max_stock {
+            and.push(doc! { "stock": { "$lte": i64::from(max) } });
+        }
         if let Some(active) = q.active {
             and.push(doc! { "active": active });
         }

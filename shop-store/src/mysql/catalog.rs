@@ -212,6 +212,9 @@ impl CatalogStore for MySqlStore {
         if let Some(max) = q.max_price {
             qb.push(" AND price_minor <= ").push_bind(max);
         }
+        if let Some(max) = q.max_stock {
+            qb.push(" AND stock <= ").push_bind(max);
+        }
         if let Some(active) = q.active {
             qb.push(" AND active = ").push_bind(active);
         }
