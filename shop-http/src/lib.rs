@@ -214,6 +214,18 @@ fn request_span<B>(req: &axum::http::Request<B>) -> tracing::Span {
 
 /// The whole API with its middleware, under `config.root_path`.
 pub fn router(state: AppState, config: &HttpConfig) -> Router {
+    router_with(state, config, Router::new())
+}
+
+/// [`router`], with `extra` routes served beside the API: under the same root path and the
+/// same outer middleware (request IDs, client address, tracing, metrics, load shedding,
+/// timeout, body limit, compression, security headers — set your own
+/// `Content-Security-Policy` and `Cache-Control` on a response to replace the API's). Bearer
+/// tokens are not read for them. The reference app serves its storefront this way.
+///
+/// # Panics
+/// When a route of `extra` collides with one of the API's.
+pub fn router_with(state: AppState, config: &HttpConfig, extra: Router) -> Router {
     let auth_layer = state
         .auth
         .as_ref()
@@ -237,11 +249,26 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
             .layer(axum::middleware::map_response(problem_for_bare_401)),
         None => api,
     };
+    let api = api.merge(extra);
     let root = config.root_path.trim_end_matches('/');
     let app = if root.is_empty() {
         api
     } else {
-        Router::new().nest(root, api)
+        // `/shop/` is where a person expects `/shop` to be: send them there, query and all
+        // (`/shop/?q=mug` is a search a person may bookmark).
+        let bare = root.to_owned();
+        Router::new()
+            .route(
+                &format!("{root}/"),
+                axum::routing::get(move |uri: axum::http::Uri| async move {
+                    let target = match uri.query() {
+                        Some(query) => format!("{bare}?{query}"),
+                        None => bare,
+                    };
+                    axum::response::Redirect::permanent(&target)
+                }),
+            )
+            .nest(root, api)
     };
     let security = ServiceBuilder::new()
         .layer(SetResponseHeaderLayer::overriding(

@@ -241,7 +241,16 @@ async fn served_under_a_root_path() {
         call(app.clone(), get("/shop/api/products")).await.0,
         StatusCode::OK
     );
-    assert_eq!(call(app, get("/health")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        call(app.clone(), get("/health")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    // `/shop/` leads to `/shop`, keeping the query (a bookmarked search survives).
+    let (status, headers, _) = call(app.clone(), get("/shop/?q=mug&sort=price")).await;
+    assert_eq!(status, StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(headers["location"], "/shop?q=mug&sort=price");
+    let (_, headers, _) = call(app, get("/shop/")).await;
+    assert_eq!(headers["location"], "/shop");
 }
 
 /// Links the API hands out stay under the root path it is served under.

@@ -38,7 +38,7 @@ fn quantity(n: i64) -> Result<Quantity, ApiError> {
 
 /// The caller's cart.
 #[utoipa::path(
-    get, path = "/api/cart", tag = "cart",
+    get, path = "/api/cart", tag = "cart", operation_id = "get_cart",
     responses((status = 200, description = "The cart, priced", body = CartView)),
     security(("bearer" = [])),
 )]
@@ -51,7 +51,7 @@ pub(crate) async fn get(
 
 /// Add units of a product.
 #[utoipa::path(
-    post, path = "/api/cart/items", tag = "cart",
+    post, path = "/api/cart/items", tag = "cart", operation_id = "add_cart_item",
     request_body = AddItem,
     responses(
         (status = 200, description = "The cart, priced", body = CartView),
@@ -77,7 +77,7 @@ pub(crate) async fn add_item(
 
 /// Set a line's quantity.
 #[utoipa::path(
-    patch, path = "/api/cart/items/{product_id}", tag = "cart",
+    patch, path = "/api/cart/items/{product_id}", tag = "cart", operation_id = "set_cart_item_quantity",
     params(("product_id" = String, Path, format = Uuid, description = "Product ID")),
     request_body = SetQuantity,
     responses(
@@ -105,7 +105,7 @@ pub(crate) async fn set_quantity(
 
 /// Remove a line.
 #[utoipa::path(
-    delete, path = "/api/cart/items/{product_id}", tag = "cart",
+    delete, path = "/api/cart/items/{product_id}", tag = "cart", operation_id = "remove_cart_item",
     params(("product_id" = String, Path, format = Uuid, description = "Product ID")),
     responses(
         (status = 200, description = "The cart, priced", body = CartView),
@@ -125,7 +125,7 @@ pub(crate) async fn remove_item(
 
 /// Empty the cart.
 #[utoipa::path(
-    delete, path = "/api/cart", tag = "cart",
+    delete, path = "/api/cart", tag = "cart", operation_id = "clear_cart",
     responses((status = 200, description = "The (empty) cart", body = CartView)),
     security(("bearer" = [])),
 )]

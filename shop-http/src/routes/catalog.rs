@@ -55,7 +55,7 @@ pub(crate) fn product_id(raw: &str) -> Result<ProductId, ApiError> {
 
 /// Search the catalog.
 #[utoipa::path(
-    get, path = "/api/products", tag = "catalog",
+    get, path = "/api/products", tag = "catalog", operation_id = "list_products",
     params(ListParams),
     responses((status = 200, description = "A page of products", body = ProductPage)),
     security((), ("bearer" = [])),
@@ -110,7 +110,7 @@ pub(crate) async fn list(
 
 /// A product by ID or slug. Inactive products are visible to admins only.
 #[utoipa::path(
-    get, path = "/api/products/{id}", tag = "catalog",
+    get, path = "/api/products/{id}", tag = "catalog", operation_id = "get_product",
     params(("id" = String, Path, description = "Product ID (UUID) or slug")),
     responses(
         (status = 200, description = "The product", body = Product),
@@ -139,7 +139,7 @@ pub(crate) async fn get(
 
 /// Create a product (admin).
 #[utoipa::path(
-    post, path = "/api/products", tag = "catalog",
+    post, path = "/api/products", tag = "catalog", operation_id = "create_product",
     request_body = ProductInput,
     responses(
         (status = 201, description = "Created", body = Product),
@@ -167,7 +167,7 @@ pub(crate) async fn create(
 
 /// Change some fields of a product (admin). `"image_url": null` removes the image.
 #[utoipa::path(
-    patch, path = "/api/products/{id}", tag = "catalog",
+    patch, path = "/api/products/{id}", tag = "catalog", operation_id = "update_product",
     params(("id" = String, Path, format = Uuid, description = "Product ID")),
     request_body = ProductPatchInput,
     responses(
@@ -194,7 +194,7 @@ pub(crate) async fn update(
 
 /// Delete a product (admin). Orders keep their own copy of its name and price.
 #[utoipa::path(
-    delete, path = "/api/products/{id}", tag = "catalog",
+    delete, path = "/api/products/{id}", tag = "catalog", operation_id = "delete_product",
     params(("id" = String, Path, format = Uuid, description = "Product ID")),
     responses(
         (status = 204, description = "Deleted"),

@@ -181,7 +181,7 @@ pub(crate) struct OrderPage {
 
 /// The caller's orders; admins see everyone's and may filter by user.
 #[utoipa::path(
-    get, path = "/api/orders", tag = "orders",
+    get, path = "/api/orders", tag = "orders", operation_id = "list_orders",
     params(OrderParams),
     responses(
         (status = 200, description = "A page of orders", body = OrderPage),
@@ -249,7 +249,7 @@ async fn visible_order(state: &AppState, user: &SignedIn, raw: &str) -> Result<O
 
 /// One order (own, or any for admins).
 #[utoipa::path(
-    get, path = "/api/orders/{id}", tag = "orders",
+    get, path = "/api/orders/{id}", tag = "orders", operation_id = "get_order",
     params(("id" = String, Path, format = Uuid, description = "Order ID")),
     responses(
         (status = 200, description = "The order", body = OrderView),
@@ -268,7 +268,7 @@ pub(crate) async fn get(
 
 /// Cancel an order that has not shipped; its stock is released.
 #[utoipa::path(
-    post, path = "/api/orders/{id}/cancel", tag = "orders",
+    post, path = "/api/orders/{id}/cancel", tag = "orders", operation_id = "cancel_order",
     params(("id" = String, Path, format = Uuid, description = "Order ID")),
     responses(
         (status = 200, description = "The cancelled order", body = OrderView),
@@ -299,7 +299,7 @@ pub(crate) struct StatusChange {
 /// Move an order along its lifecycle (admin): pending → paid → shipped → delivered, or
 /// cancelled before shipping.
 #[utoipa::path(
-    put, path = "/api/orders/{id}/status", tag = "orders",
+    put, path = "/api/orders/{id}/status", tag = "orders", operation_id = "set_order_status",
     params(("id" = String, Path, format = Uuid, description = "Order ID")),
     request_body = StatusChange,
     responses(

@@ -52,7 +52,7 @@ async fn visible_product(
 
 /// A product's reviews.
 #[utoipa::path(
-    get, path = "/api/products/{id}/reviews", tag = "reviews",
+    get, path = "/api/products/{id}/reviews", tag = "reviews", operation_id = "list_reviews",
     params(("id" = String, Path, format = Uuid, description = "Product ID"), ReviewParams),
     responses(
         (status = 200, description = "A page of reviews", body = ReviewPage),
@@ -92,7 +92,7 @@ pub(crate) async fn list(
 
 /// Review a product (signed in; one review per user per product).
 #[utoipa::path(
-    post, path = "/api/products/{id}/reviews", tag = "reviews",
+    post, path = "/api/products/{id}/reviews", tag = "reviews", operation_id = "create_review",
     params(("id" = String, Path, format = Uuid, description = "Product ID")),
     request_body = ReviewInput,
     responses(
