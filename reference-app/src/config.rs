@@ -204,12 +204,16 @@ impl AppConfig {
             (None, None, None) => JwtKeys::Generated,
         };
         let root_path = var("ROOT_PATH")?.unwrap_or_default();
+        // Plain path characters only: the value is also written into the pages' HTML.
         if !root_path.is_empty()
-            && (!root_path.starts_with('/') || root_path.contains(['?', '#', ' ', '{', '}']))
+            && (!root_path.starts_with('/')
+                || !root_path
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "/-._~".contains(c)))
         {
             return Err(ConfigError::new(
                 "ROOT_PATH",
-                "must be a path starting with / (e.g. /shop)",
+                "must be a path starting with / of letters, digits and - . _ ~ (e.g. /shop)",
             ));
         }
         let cors_origins: Vec<String> = var("CORS_ORIGINS")?

@@ -1,8 +1,8 @@
 //! The demo catalog: three dozen products, seeded only into an empty catalog.
 
 use shop_core::{
-    CatalogStore, Conflict, Currency, Description, Error, ImageUrl, Money, NewProduct, PageLimit,
-    Price, Product, ProductName, ProductQuery, Sku, Slug,
+    CatalogStore, Conflict, Currency, Description, Error, Money, NewProduct, PageLimit, Price,
+    Product, ProductName, ProductQuery, Sku, Slug,
 };
 
 const ITEMS: [(&str, &str, i64); 12] = [
@@ -56,10 +56,8 @@ pub(crate) async fn seed(catalog: &dyn CatalogStore) -> shop_core::Result<usize>
             let stock = u32::try_from((i * 7 + j * 13) % 40 + 5).unwrap_or(10);
             let product = Product::create(NewProduct {
                 sku: Sku::parse(format!("DEMO-{:02}-{}", i + 1, j + 1))?,
-                image_url: Some(ImageUrl::parse(format!(
-                    "https://picsum.photos/seed/{}/600/400",
-                    slug.as_str()
-                ))?),
+                // No picture: the storefront draws one, and the demo needs no other host.
+                image_url: None,
                 slug,
                 name: ProductName::parse(&name)?,
                 description: Description::parse(*about)?,

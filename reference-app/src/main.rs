@@ -1,7 +1,9 @@
 //! # reference-app
 //!
 //! The shop crates wired into one service. With no configuration at all it serves the demo
-//! shop on `0.0.0.0:8080` from memory; the README lists every environment variable.
+//! shop on `0.0.0.0:8080` from memory; the README lists every environment variable. Beside
+//! the API it serves its face, built only on that API (module `web`): the storefront at `/`,
+//! the admin console at `/admin` and the interactive API docs at `/docs`.
 //!
 //! Start-up: read the configuration (a bad value → one message naming the variable, exit 2),
 //! connect the stores (MySQL migrations and MongoDB indexes are applied), bootstrap the admin
@@ -25,6 +27,7 @@ mod config;
 mod demo;
 mod retention;
 mod stores;
+mod web;
 mod wiring;
 
 use std::process::ExitCode;

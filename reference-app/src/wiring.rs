@@ -9,7 +9,7 @@ use shop_auth::{
 };
 use shop_core::{Conflict, Email, Role, StoreHealth, UserStore};
 use shop_events::{EventPublisher, InProcessBus, OutboxRelay, RabbitPublisher, RelayConfig};
-use shop_http::{AppState, router, serve};
+use shop_http::{AppState, router_with, serve};
 use tokio::sync::watch;
 use tracing::{info, warn};
 
@@ -197,9 +197,12 @@ pub(crate) async fn run(config: AppConfig) -> Result<(), Failure> {
     info!(%addr, root_path = root, "listening");
     #[allow(clippy::print_stdout)] // the one line a person starting it by hand wants
     {
+        let port = addr.port();
+        let home = if root.is_empty() { "/" } else { root };
         println!(
-            "shop listening on http://{addr}{root}  —  try: curl http://127.0.0.1:{}{root}/api/products?limit=3",
-            addr.port()
+            "shop listening on http://{addr}{root}  —  storefront http://localhost:{port}{home} \
+             · admin {root}/admin · API docs {root}/docs  —  try: curl \
+             http://127.0.0.1:{port}{root}/api/products?limit=3"
         );
     }
     let purging = config.purge_interval.map(|interval| {
@@ -207,7 +210,8 @@ pub(crate) async fn run(config: AppConfig) -> Result<(), Failure> {
         crate::retention::spawn_periodic(retention, interval, state.metrics.clone())
     });
     let draining = state.draining.clone();
-    let app = router(state, &config.http);
+    let pages = crate::web::pages(config.http.root_path.trim_end_matches('/'));
+    let app = router_with(state, &config.http, pages);
     let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
     let delay = config.shutdown_delay;
     // SIGTERM: /ready turns 503 at once, so balancers stop sending new requests; the listener

@@ -65,6 +65,10 @@ fn start(env: &[(&str, String)]) -> Running {
         }
         if line.contains("listening on") {
             assert!(line.contains("curl "), "it says how to try it: {line}");
+            assert!(
+                line.contains("storefront http://localhost:") && line.contains("/docs"),
+                "it says where the pages are: {line}"
+            );
             break;
         }
     }
@@ -192,6 +196,75 @@ async fn runs_with_no_configuration_and_stops_cleanly_on_sigterm() {
         .clone()
         .expect("a generated admin password is printed");
     story(&app, &password).await;
+    terminate(app);
+}
+
+/// The pages are served by the binary itself, under `ROOT_PATH`, with a policy of their own
+/// (this origin only, no inline script), while the API keeps its stricter one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serves_storefront_admin_and_docs_under_the_root_path() {
+    let app = start(&[("ROOT_PATH", "/shop".into())]);
+    let http = reqwest::Client::new();
+    let base = format!("{}/shop", app.base);
+    wait_ready(&http, &base).await;
+    for path in [
+        "",
+        "/products/classic-mug",
+        "/cart",
+        "/admin",
+        "/admin/orders",
+    ] {
+        let res = http.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        let csp = res.headers()["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("script-src 'self'"), "{path}: {csp}");
+        assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+        let html = res.text().await.unwrap();
+        assert!(html.contains(r#"<meta name="shop-root" content="/shop">"#));
+        assert!(html.contains(r#"src="/shop/assets/app.js""#));
+        assert!(!html.contains("<script>"), "no inline script");
+    }
+    let js = http
+        .get(format!("{base}/assets/app.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        js.headers()["content-type"],
+        "text/javascript; charset=utf-8"
+    );
+    let missing = http
+        .get(format!("{base}/assets/nope.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    assert_eq!(
+        missing.headers()["content-type"],
+        "application/problem+json"
+    );
+    // The docs: Swagger UI's own files, pointed at the served document under the root path.
+    let init = http
+        .get(format!("{base}/docs/swagger-initializer.js"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(init.contains(r#""url": "/shop/openapi.json""#), "{init}");
+    let docs = http.get(format!("{base}/docs/")).send().await.unwrap();
+    assert_eq!(docs.status(), 200);
+    assert!(docs.text().await.unwrap().contains("swagger-ui-bundle.js"));
+    let api = http
+        .get(format!("{base}/api/products?limit=1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        api.headers()["content-security-policy"],
+        "default-src 'none'; frame-ancestors 'none'"
+    );
     terminate(app);
 }
 
@@ -362,6 +435,7 @@ fn bad_configuration_exits_2_naming_the_variable() {
         ),
         (&[("LOG_FORMAT", "xml")], "LOG_FORMAT"),
         (&[("ROOT_PATH", "shop")], "ROOT_PATH"),
+        (&[("ROOT_PATH", "/shop\"><script>")], "ROOT_PATH"),
         (&[("CORS_ORIGINS", "example.com")], "CORS_ORIGINS"),
         (&[("SHOP_ADMIN_EMAIL", "not-an-email")], "SHOP_ADMIN_EMAIL"),
         (&[("SHOP_ADMIN_PASSWORD", "short")], "SHOP_ADMIN_PASSWORD"),
