@@ -189,7 +189,7 @@ describe("storefront", () => {
 });
 
 describe("admin console", () => {
-  test("an admin creates a product (fixing a bad field), adjusts stock and moves an order along", async () => {
+  test("an admin creates a product (fixing a bad field), adjusts stock, moves an order along, edits, deactivates and deletes", async () => {
     const app = await startApp();
     // A customer's pending order, placed through the API.
     await apiCall(app, "POST", "/api/auth/register", { body: { email: "buyer@example.com", password: "a buyer passphrase", display_name: "Buyer" } });
@@ -257,6 +257,44 @@ describe("admin console", () => {
       // The low-stock list names the lamp's neighbours by their stock.
       await adminNav.getByRole("link", { name: "Low stock" }).click();
       await page.getByRole("heading", { name: "Low stock" }).waitFor();
+      await page.check();
+
+      // Edit the lamp's price; a customer puts it in their cart; then it stops being sold.
+      const lampId = (await apiCall(app, "GET", "/api/products/browser-lamp")).data.id;
+      await page.goto(`${app.base}/admin/products/${lampId}`);
+      await page.getByLabel(/^Price/).fill("19.90");
+      await page.getByRole("button", { name: "Save changes" }).click();
+      await said(page, "The product is saved.");
+      assert.equal((await apiCall(app, "GET", "/api/products/browser-lamp")).data.price.minor, 1990);
+      await apiCall(app, "POST", "/api/cart/items", { token: buyer, body: { product_id: lampId, quantity: 1 } });
+      await page.getByRole("button", { name: "Stop selling (deactivate)" }).click();
+      await said(page, "The product is no longer for sale.");
+      const admin = await tokenFor(app, ADMIN_EMAIL, ADMIN_PASSWORD);
+      assert.equal((await apiCall(app, "GET", `/api/products/${lampId}`, { token: admin })).data.active, false);
+
+      // The customer's cart shows the line as no longer available and will not check out.
+      const shopper = await watchedPage(browser, app.origin);
+      try {
+        await shopper.goto(`${app.base}/sign-in?next=%2Fcart`);
+        await shopper.getByLabel("Email", { exact: true }).fill("buyer@example.com");
+        await shopper.getByLabel("Password", { exact: true }).fill("a buyer passphrase");
+        await shopper.getByRole("button", { name: "Sign in" }).click();
+        await shopper.getByRole("heading", { name: "No longer available" }).waitFor();
+        assert.ok(await shopper.getByRole("button", { name: "Place order" }).isDisabled());
+        await shopper.check();
+        await shopper.getByRole("listitem").filter({ hasText: "no longer for sale" }).getByRole("button", { name: "Remove" }).click();
+        await said(shopper, "The unavailable product is out of your cart.");
+        await shopper.getByText("Your cart is empty.").waitFor();
+        assertClean(assert, shopper);
+      } finally {
+        await shopper.context().close();
+      }
+
+      // And the admin deletes it (after confirming).
+      page.once("dialog", (d) => d.accept());
+      await page.getByRole("button", { name: "Delete product" }).click();
+      await said(page, "Browser lamp is deleted.");
+      assert.equal((await apiCall(app, "GET", `/api/products/${lampId}`, { token: admin })).status, 404);
       await page.check();
       assertClean(assert, page);
     } finally {
