@@ -44,6 +44,8 @@ fn init_logging(format: LogFormat) {
         LogFormat::Json => builder
             .json()
             .with_current_span(true)
+            // The request span already names the request; the list would repeat it.
+            .with_span_list(false)
             .flatten_event(true)
             .init(),
         LogFormat::Pretty => builder.pretty().init(),

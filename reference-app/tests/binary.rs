@@ -25,6 +25,8 @@ struct Running {
     base: String,
     /// The admin password printed at start-up, if one was generated.
     printed_password: Option<String>,
+    /// Every later line of its standard output (the logs).
+    lines: mpsc::Receiver<String>,
 }
 
 impl Drop for Running {
@@ -76,6 +78,23 @@ fn start(env: &[(&str, String)]) -> Running {
         child,
         base: format!("http://127.0.0.1:{port}"),
         printed_password,
+        lines: rx,
+    }
+}
+
+impl Running {
+    /// The JSON log lines printed so far, waiting until `done` holds for them (or 10 s).
+    fn logs_until(&self, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        let mut logs = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !done(&logs) && Instant::now() < deadline {
+            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(100))
+                && let Ok(v) = serde_json::from_str::<Value>(&line)
+            {
+                logs.push(v);
+            }
+        }
+        logs
     }
 }
 
@@ -266,6 +285,102 @@ async fn serves_storefront_admin_and_docs_under_the_root_path() {
         "default-src 'none'; frame-ancestors 'none'"
     );
     terminate(app);
+}
+
+/// The access log as an operator reads it (JSON, the default): one line per request at the
+/// default level with its request ID, route template, status, latency, bytes, client and user;
+/// a line a handler writes while serving the request carries the same request ID; no secret is
+/// ever written; `RUST_LOG` silences the access lines alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_log_has_one_line_per_request_with_its_request_id() {
+    let password = "access log admin passphrase";
+    for silenced in [false, true] {
+        let mut env = vec![("SHOP_ADMIN_PASSWORD", password.to_owned())];
+        if silenced {
+            env.push(("RUST_LOG", "info,shop_http::access=off".to_owned()));
+        }
+        let app = start(&env);
+        let http = reqwest::Client::new();
+        let base = &app.base;
+        wait_ready(&http, base).await;
+        let (status, session) = post(
+            &http,
+            format!("{base}/api/auth/login"),
+            None,
+            json!({"email": "admin@shop.local", "password": password}),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let token = session["access_token"].as_str().unwrap().to_owned();
+        let admin_id = session["user"]["id"].as_str().unwrap().to_owned();
+        let products = get(&http, format!("{base}/api/products?limit=1"), None).await;
+        let product = products["items"][0]["id"].as_str().unwrap().to_owned();
+        let res = http
+            .post(format!("{base}/api/products/{product}/stock"))
+            .bearer_auth(&token)
+            .header("x-request-id", "access-log-stock")
+            .json(&json!({"delta": 2, "reason": "a recount"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let body_len = res.bytes().await.unwrap().len();
+        let missing = http
+            .get(format!("{base}/api/nothing-here"))
+            .header("x-request-id", "access-log-404")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(missing.status(), 404);
+
+        let with_id = |logs: &[Value], id: &str, target: &str| -> Option<Value> {
+            logs.iter()
+                .find(|l| {
+                    l["target"] == target
+                        && (l["request_id"] == id || l["span"]["request_id"] == id)
+                })
+                .cloned()
+        };
+        let logs = app.logs_until(|logs| {
+            with_id(logs, "access-log-stock", "audit").is_some()
+                && (silenced || with_id(logs, "access-log-404", "shop_http::access").is_some())
+        });
+        // The handler's own line (the stock audit) carries the request's ID.
+        let audit = with_id(&logs, "access-log-stock", "audit").expect("the audit line");
+        assert_eq!(audit["admin_id"], admin_id.as_str());
+        for line in &logs {
+            let text = line.to_string();
+            assert!(!text.contains(&token), "a token was logged: {text}");
+            assert!(!text.contains(password), "a password was logged: {text}");
+        }
+        let access: Vec<&Value> = logs
+            .iter()
+            .filter(|l| l["target"] == "shop_http::access")
+            .collect();
+        if silenced {
+            assert!(access.is_empty(), "RUST_LOG silences them: {access:?}");
+            terminate(app);
+            continue;
+        }
+        let stock = with_id(&logs, "access-log-stock", "shop_http::access").unwrap();
+        assert_eq!(stock["level"], "INFO");
+        assert_eq!(stock["method"], "POST");
+        assert_eq!(stock["route"], "/api/products/{id}/stock");
+        assert_eq!(stock["status"], 200);
+        assert!(stock["latency_ms"].as_f64().unwrap() > 0.0, "{stock}");
+        assert!(stock["bytes"].as_u64().unwrap() > 0, "{stock}");
+        // Uncompressed here (the client asked for no encoding): the bytes are the body's.
+        assert_eq!(stock["bytes"].as_u64().unwrap(), body_len as u64);
+        assert_eq!(stock["client"], "127.0.0.1");
+        assert_eq!(stock["user_id"], admin_id.as_str());
+        assert_eq!(stock["complete"], true);
+        let missing = with_id(&logs, "access-log-404", "shop_http::access").unwrap();
+        assert_eq!(missing["status"], 404);
+        assert!(missing.get("user_id").is_none(), "{missing}");
+        // The login itself was logged, without its body.
+        assert!(access.iter().any(|l| l["route"] == "/api/auth/login"));
+        terminate(app);
+    }
 }
 
 /// SIGTERM as a balancer needs it: `/ready` is 503 at once while requests are still served

@@ -6,7 +6,7 @@
 //!
 //! Every response passes through one middleware stack: request ID (`x-request-id`, generated
 //! when absent, echoed), the client's address ([`ClientAddrLayer`]), a tracing span per
-//! request, metrics, security headers, CORS for configured origins, a concurrency limit for
+//! request, the [access log](access_log) (one `info` line per request), metrics, security headers, CORS for configured origins, a concurrency limit for
 //! the whole process that sheds load with an immediate `503` instead of queueing, a request
 //! timeout (`503`), a body size limit (`413`), gzip compression. Every error the app produces
 //! is `application/problem+json` ([`ApiError`]) with a stable `code`, the same for the same
@@ -26,6 +26,7 @@
 //! | orders | `GET /api/orders`, `GET /api/orders/{id}`, `POST /api/orders/{id}/cancel`; admin: `PUT /api/orders/{id}/status` |
 //! | ops | `GET /health`, `/ready`, `/metrics`, `/openapi.json` |
 
+pub mod access_log;
 pub mod client_addr;
 pub mod error;
 mod extract;
@@ -55,6 +56,7 @@ use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
+pub use access_log::ACCESS_LOG_TARGET;
 pub use client_addr::{ClientAddr, ClientAddrLayer, TrustedProxies};
 pub use error::{ApiError, ProblemDetails};
 pub use metrics::Metrics;
@@ -243,6 +245,7 @@ pub fn router_with(state: AppState, config: &HttpConfig, extra: Router) -> Route
         .layer(Extension(routes::ops::OpenApiJson(doc_json.into())))
         .layer(Extension(routes::RootPath(root.into())));
     // Bearer tokens are verified once, for every route; handlers read the `Principal`.
+    let api = api.layer(axum::middleware::from_fn(access_log::note_signed_in));
     let api = match auth_layer {
         Some(layer) => api
             .layer(layer)
@@ -301,6 +304,7 @@ pub fn router_with(state: AppState, config: &HttpConfig, extra: Router) -> Route
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(ClientAddrLayer::new(config.trusted_proxies.clone()))
                 .layer(TraceLayer::new_for_http().make_span_with(request_span))
+                .layer(axum::middleware::from_fn(access_log::log))
                 // Outside the error handler: shed, timed-out and oversized requests count.
                 .layer(axum::middleware::from_fn_with_state(
                     metrics,
