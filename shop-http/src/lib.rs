@@ -59,7 +59,7 @@ use utoipa_axum::router::OpenApiRouter;
 pub use access_log::ACCESS_LOG_TARGET;
 pub use client_addr::{ClientAddr, ClientAddrLayer, TrustedProxies};
 pub use error::{ApiError, ProblemDetails};
-pub use metrics::Metrics;
+pub use metrics::{LoginOutcome, Metrics};
 pub use serve::serve;
 pub use state::{AppState, Draining, HttpConfig};
 

@@ -172,6 +172,21 @@ async fn wrong_credentials_then_throttling_with_retry_after() {
     );
     let secs: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=600).contains(&secs), "{secs}");
+    // Each outcome is counted for the operator's dashboards and alerts.
+    let res = app
+        .clone()
+        .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let text =
+        String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    for line in [
+        r#"shop_logins_total{outcome="failed"} 3"#,
+        r#"shop_logins_total{outcome="throttled"} 1"#,
+        r#"shop_logins_total{outcome="succeeded"} 0"#,
+    ] {
+        assert!(text.contains(line), "{line} in\n{text}");
+    }
 }
 
 #[tokio::test]

@@ -649,6 +649,18 @@ async fn checkout_is_idempotent_and_orders_are_private() {
         r#"route="/api/orders/{id}""#,
         "shop_http_request_duration_seconds_bucket",
         "shop_outbox_pending_events",
+        // The business: a replay is not a second order; revenue is the placed totals.
+        "shop_orders_placed_total 2",
+        "shop_orders_cancelled_total 1",
+        r#"shop_order_revenue_minor_units_total{currency="EUR"} 2000"#,
+        "shop_cart_additions_total 3",
+        r#"shop_logins_total{outcome="failed"} 0"#,
+        "shop_outbox_relay_retries_total",
+        // The process, under the standard names.
+        "process_resident_memory_bytes ",
+        "process_cpu_seconds_total ",
+        "process_open_fds ",
+        "process_start_time_seconds ",
     ] {
         assert!(
             metrics.text.contains(needle),

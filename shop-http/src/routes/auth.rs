@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use crate::client_addr::ClientAddr;
 use crate::error::{ApiError, ProblemDetails};
 use crate::extract::ApiJson;
+use crate::metrics::LoginOutcome;
 use crate::state::AppState;
 
 /// A user as the API shows it (never the password hash).
@@ -139,10 +140,20 @@ pub(crate) async fn login(
 ) -> Result<Json<SessionView>, ApiError> {
     // The client's address: the socket peer, or what a trusted proxy says it saw.
     let client = ext.get::<ClientAddr>().map(|c| c.0.to_string());
-    let session = auth(&state)?
+    let result = auth(&state)?
         .login(&input.email, &input.password, client.as_deref())
-        .await?;
-    Ok(Json(session.into()))
+        .await;
+    let outcome = match &result {
+        Ok(_) => Some(LoginOutcome::Succeeded),
+        Err(shop_auth::AuthError::InvalidCredentials) => Some(LoginOutcome::Failed),
+        Err(shop_auth::AuthError::Throttled { .. }) => Some(LoginOutcome::Throttled),
+        // A store outage says nothing about the person signing in.
+        Err(_) => None,
+    };
+    if let Some(outcome) = outcome {
+        state.metrics.observe_login(outcome);
+    }
+    Ok(Json(result?.into()))
 }
 
 /// Trade a refresh token for the next session; the token is used up (reusing it ends the

@@ -70,9 +70,9 @@ pub(crate) async fn add_item(
     let id = shop_core::ProductId::parse(&input.product_id)
         .map_err(|e| ApiError::invalid_field(e.at("product_id")))?;
     let quantity = quantity(input.quantity)?;
-    Ok(Json(
-        state.carts.add_item(user.user_id(), id, quantity).await?,
-    ))
+    let cart = state.carts.add_item(user.user_id(), id, quantity).await?;
+    state.metrics.observe_cart_addition();
+    Ok(Json(cart))
 }
 
 /// Set a line's quantity.

@@ -128,6 +128,9 @@ pub(crate) async fn checkout(
     };
     state.metrics.observe_checkout(outcome);
     let (order, replayed) = result?;
+    if !replayed {
+        state.metrics.observe_order_placed(order.total);
+    }
     let location = format!("/api/orders/{}", order.id);
     let view = OrderView::from(order);
     if replayed {
@@ -285,7 +288,9 @@ pub(crate) async fn cancel(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<OrderView>, ApiError> {
     let order = visible_order(&state, &user, &id).await?;
-    Ok(Json(state.orders.cancel(order.id).await?.into()))
+    let cancelled = state.orders.cancel(order.id).await?;
+    state.metrics.observe_order_cancelled();
+    Ok(Json(cancelled.into()))
 }
 
 /// A status to move an order to.
@@ -320,7 +325,9 @@ pub(crate) async fn set_status(
     ApiJson(input): ApiJson<StatusChange>,
 ) -> Result<Json<OrderView>, ApiError> {
     let id = order_id(&id)?;
-    Ok(Json(
-        state.orders.change_status(id, input.status).await?.into(),
-    ))
+    let changed = state.orders.change_status(id, input.status).await?;
+    if input.status == OrderStatus::Cancelled {
+        state.metrics.observe_order_cancelled();
+    }
+    Ok(Json(changed.into()))
 }

@@ -1,5 +1,10 @@
-//! Prometheus metrics: request counts and latency by route and status, checkout outcomes and
-//! outbox lag, served at `GET /metrics` in the OpenMetrics text format.
+//! Prometheus metrics, served at `GET /metrics` in the OpenMetrics text format: every
+//! response by route and status (whichever layer made it) with its latency; checkout
+//! outcomes; the business (orders placed and cancelled, revenue by currency, cart additions,
+//! logins by outcome); the outbox and its relay; retention purges; the standard `process_*`
+//! metrics. Embedders add their own with [`Metrics::register`].
+
+mod process;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,14 +14,15 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use parking_lot::Mutex;
+use prometheus_client::collector::Collector;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
-use prometheus_client::registry::Registry;
-use shop_core::{OutboxStats, PurgeReport};
+use prometheus_client::registry::{Metric, Registry};
+use shop_core::{Money, OutboxStats, PurgeReport};
 use shop_events::RelayMetrics;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -37,6 +43,27 @@ struct PurgeLabels {
     kind: &'static str,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CurrencyLabels {
+    currency: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LoginLabels {
+    outcome: &'static str,
+}
+
+/// How a login attempt ended, for `shop_logins_total{outcome}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginOutcome {
+    /// Signed in.
+    Succeeded,
+    /// Wrong email or password.
+    Failed,
+    /// Refused by the login throttle before the password was tried.
+    Throttled,
+}
+
 fn latency_histogram() -> Histogram {
     // 0.5 ms … ~16 s.
     Histogram::new(exponential_buckets(0.0005, 2.0, 16))
@@ -44,7 +71,8 @@ fn latency_histogram() -> Histogram {
 
 /// The API's metrics. One per router; cheap to share.
 pub struct Metrics {
-    registry: Registry,
+    /// Also serialises renders, so two scrapes don't interleave their gauge updates.
+    registry: Mutex<Registry>,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RequestLabels, Histogram, fn() -> Histogram>,
     checkouts: Family<CheckoutLabels, Counter>,
@@ -55,10 +83,14 @@ pub struct Metrics {
     unroutable: Counter,
     refused: Counter,
     relay_failures: Counter,
+    relay_retries: Counter,
     purged: Family<PurgeLabels, Counter>,
     purge_failures: Counter,
-    /// Serialises renders so two scrapes don't interleave their gauge updates.
-    render_lock: Mutex<()>,
+    orders_placed: Counter,
+    orders_cancelled: Counter,
+    revenue: Family<CurrencyLabels, Counter>,
+    cart_additions: Counter,
+    logins: Family<LoginLabels, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -77,7 +109,9 @@ impl Metrics {
     /// Empty metrics, every family registered.
     #[must_use]
     pub fn new() -> Self {
-        let mut registry = Registry::with_prefix("shop");
+        let mut root = Registry::default();
+        root.register_collector(Box::new(process::ProcessCollector));
+        let registry = root.sub_registry_with_prefix("shop");
         let requests = Family::<RequestLabels, Counter>::default();
         let latency = Family::new_with_constructor(latency_histogram as fn() -> Histogram);
         let checkouts = Family::<CheckoutLabels, Counter>::default();
@@ -114,7 +148,8 @@ impl Metrics {
             "Login attempts counted per process because the shared throttle (Redis) was unreachable",
             throttle_failovers.clone(),
         );
-        let [relayed, unroutable, refused, relay_failures] = [(); 4].map(|()| Counter::default());
+        let [relayed, unroutable, refused, relay_failures, relay_retries] =
+            [(); 5].map(|()| Counter::default());
         for (name, help, counter) in [
             (
                 "outbox_events_published",
@@ -136,6 +171,11 @@ impl Metrics {
                 "Relay batches that failed as a whole (broker or store unreachable)",
                 &relay_failures,
             ),
+            (
+                "outbox_relay_retries",
+                "Retries the relays scheduled after a failed batch",
+                &relay_retries,
+            ),
         ] {
             registry.register(name, help, counter.clone());
         }
@@ -151,8 +191,42 @@ impl Metrics {
             "Retention purges that stopped on a store error",
             purge_failures.clone(),
         );
+        let [orders_placed, orders_cancelled, cart_additions] =
+            [(); 3].map(|()| Counter::default());
+        registry.register(
+            "orders_placed",
+            "Orders placed (replayed checkouts not counted again)",
+            orders_placed.clone(),
+        );
+        registry.register(
+            "orders_cancelled",
+            "Orders cancelled, by their customer or an admin",
+            orders_cancelled.clone(),
+        );
+        let revenue = Family::<CurrencyLabels, Counter>::default();
+        registry.register(
+            "order_revenue_minor_units",
+            "Sum of placed orders' totals in the currency's minor units (cents for EUR), by currency",
+            revenue.clone(),
+        );
+        registry.register(
+            "cart_additions",
+            "Products added to carts",
+            cart_additions.clone(),
+        );
+        let logins = Family::<LoginLabels, Counter>::default();
+        registry.register(
+            "logins",
+            "Login attempts by outcome: succeeded, failed (wrong credentials) or throttled",
+            logins.clone(),
+        );
+        // Every outcome from the start: a rate over a series that appears later misses its
+        // first increase.
+        for outcome in ["succeeded", "failed", "throttled"] {
+            let _ = logins.get_or_create(&LoginLabels { outcome });
+        }
         Self {
-            registry,
+            registry: Mutex::new(root),
             requests,
             latency,
             checkouts,
@@ -163,10 +237,67 @@ impl Metrics {
             unroutable,
             refused,
             relay_failures,
+            relay_retries,
             purged,
             purge_failures,
-            render_lock: Mutex::new(()),
+            orders_placed,
+            orders_cancelled,
+            revenue,
+            cart_additions,
+            logins,
         }
+    }
+
+    /// Registers an embedder's own metric in the same registry, served at the same
+    /// `/metrics`. `name` is taken as given (no `shop_` prefix); counters get `_total`.
+    ///
+    /// ```
+    /// use prometheus_client::metrics::counter::Counter;
+    /// let metrics = shop_http::Metrics::new();
+    /// let gift_wraps = Counter::<u64>::default();
+    /// metrics.register("gift_wraps", "Orders gift-wrapped", gift_wraps.clone());
+    /// gift_wraps.inc();
+    /// assert!(metrics.render(None).contains("gift_wraps_total 1"));
+    /// ```
+    pub fn register(&self, name: &str, help: &str, metric: impl Metric) {
+        self.registry.lock().register(name, help, metric);
+    }
+
+    /// Registers an embedder's collector (metrics computed at each scrape).
+    pub fn register_collector(&self, collector: Box<dyn Collector>) {
+        self.registry.lock().register_collector(collector);
+    }
+
+    /// Records a placed order (not a replay): the count and its total's revenue.
+    pub fn observe_order_placed(&self, total: Money) {
+        self.orders_placed.inc();
+        // Revenue counts up: a negative total (never made by checkout) is not revenue.
+        let minor = u64::try_from(total.minor()).unwrap_or(0);
+        self.revenue
+            .get_or_create(&CurrencyLabels {
+                currency: total.currency().code().to_owned(),
+            })
+            .inc_by(minor);
+    }
+
+    /// Records a cancelled order.
+    pub fn observe_order_cancelled(&self) {
+        self.orders_cancelled.inc();
+    }
+
+    /// Records a product added to a cart.
+    pub fn observe_cart_addition(&self) {
+        self.cart_additions.inc();
+    }
+
+    /// Records how a login attempt ended.
+    pub fn observe_login(&self, outcome: LoginOutcome) {
+        let outcome = match outcome {
+            LoginOutcome::Succeeded => "succeeded",
+            LoginOutcome::Failed => "failed",
+            LoginOutcome::Throttled => "throttled",
+        };
+        self.logins.get_or_create(&LoginLabels { outcome }).inc();
     }
 
     /// Records one finished request.
@@ -194,19 +325,20 @@ impl Metrics {
     /// Brings `shop_login_throttle_failovers_total` up to `total`, the count the auth service
     /// keeps (see `shop_auth::AuthService::throttle_failovers`).
     pub fn set_login_throttle_failovers(&self, total: u64) {
-        let _guard = self.render_lock.lock();
+        let _guard = self.registry.lock();
         raise(&self.throttle_failovers, total);
     }
 
-    /// Brings the `shop_outbox_events_*` and `shop_outbox_relay_failures` counters up to what
-    /// the relay counted.
+    /// Brings the `shop_outbox_events_*`, `shop_outbox_relay_failures` and
+    /// `shop_outbox_relay_retries` counters up to what the relay counted.
     pub fn set_relay_counts(&self, relay: &RelayMetrics) {
-        let _guard = self.render_lock.lock();
+        let _guard = self.registry.lock();
         for (counter, total) in [
             (&self.relayed, &relay.confirmed),
             (&self.unroutable, &relay.unroutable),
             (&self.refused, &relay.refused),
             (&self.relay_failures, &relay.failed),
+            (&self.relay_retries, &relay.retried),
         ] {
             raise(counter, total.load(Ordering::Relaxed));
         }
@@ -233,7 +365,7 @@ impl Metrics {
     /// the store could not say).
     #[must_use]
     pub fn render(&self, outbox: Option<OutboxStats>) -> String {
-        let _guard = self.render_lock.lock();
+        let registry = self.registry.lock();
         if let Some(stats) = outbox {
             self.outbox_pending
                 .set(i64::try_from(stats.pending).unwrap_or(i64::MAX));
@@ -244,7 +376,7 @@ impl Metrics {
         }
         let mut out = String::new();
         // Writing to a String cannot fail.
-        let _ = encode(&mut out, &self.registry);
+        let _ = encode(&mut out, &registry);
         out
     }
 }
