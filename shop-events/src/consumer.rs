@@ -17,6 +17,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::TimeDelta;
@@ -86,6 +87,23 @@ fn attempts(d: &Delivery) -> u32 {
         .unwrap_or(1)
 }
 
+/// Counters of a consumer, for a metrics endpoint ([`EventConsumer::metrics`]).
+#[derive(Debug, Default)]
+pub struct ConsumerMetrics {
+    /// Events the handler handled (acknowledged once recorded).
+    pub handled: AtomicU64,
+    /// Copies of events already handled, acknowledged without running the handler.
+    pub duplicates: AtomicU64,
+    /// Handler failures sent back to the queue for another attempt.
+    pub retried: AtomicU64,
+    /// Messages dead-lettered: the handler gave up, or the message was no domain event.
+    pub dead_lettered: AtomicU64,
+}
+
+fn count(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
 /// Consumes one queue; see the [module docs](self).
 pub struct EventConsumer {
     rabbit: RabbitConfig,
@@ -93,6 +111,7 @@ pub struct EventConsumer {
     processed: Arc<dyn ProcessedEventStore>,
     /// This instance, in its claims.
     claimant: String,
+    metrics: Arc<ConsumerMetrics>,
 }
 
 impl std::fmt::Debug for EventConsumer {
@@ -123,7 +142,20 @@ impl EventConsumer {
             rabbit,
             config,
             processed,
+            metrics: Arc::new(ConsumerMetrics::default()),
         }
+    }
+
+    /// This consumer's counters (shared: read them while it runs).
+    #[must_use]
+    pub fn metrics(&self) -> Arc<ConsumerMetrics> {
+        self.metrics.clone()
+    }
+
+    /// The queue this consumer reads (also its name in metrics).
+    #[must_use]
+    pub fn queue(&self) -> &str {
+        &self.config.queue
     }
 
     /// The dead-letter queue's name.
@@ -242,6 +274,7 @@ impl EventConsumer {
     {
         let Ok(event) = serde_json::from_slice::<DomainEvent>(&d.data) else {
             warn!(queue = %self.config.queue, "not a domain event; dead-lettering it");
+            count(&self.metrics.dead_lettered);
             return d
                 .nack(BasicNackOptions {
                     requeue: false,
@@ -262,6 +295,7 @@ impl EventConsumer {
             Ok(ProcessingState::Claimed) => {}
             Ok(ProcessingState::Processed) => {
                 debug!(event_id = %id, "duplicate delivery absorbed");
+                count(&self.metrics.duplicates);
                 return d.ack(BasicAckOptions::default()).await;
             }
             Ok(ProcessingState::InProgress { until }) => {
@@ -290,6 +324,7 @@ impl EventConsumer {
                         "handled, but not recorded; a redelivery after the lease may handle it again"
                     ),
                 }
+                count(&self.metrics.handled);
                 d.ack(BasicAckOptions::default()).await
             }
             Err(e) => {
@@ -303,6 +338,7 @@ impl EventConsumer {
                 let attempt = attempts(&d);
                 if attempt >= self.config.max_attempts {
                     warn!(event_id = %id, attempt, error = %e, "handler gave up; dead-lettering");
+                    count(&self.metrics.dead_lettered);
                     return d
                         .nack(BasicNackOptions {
                             requeue: false,
@@ -311,6 +347,7 @@ impl EventConsumer {
                         .await;
                 }
                 warn!(event_id = %id, attempt, error = %e, "handler failed; will retry");
+                count(&self.metrics.retried);
                 let mut headers = d.properties.headers().clone().unwrap_or_default();
                 headers.insert(ATTEMPTS.into(), AMQPValue::LongUInt(attempt + 1));
                 let properties = d.properties.clone().with_headers(headers);

@@ -19,7 +19,7 @@ pub mod rabbit;
 pub mod relay;
 
 pub use bus::InProcessBus;
-pub use consumer::{ConsumerConfig, EventConsumer};
+pub use consumer::{ConsumerConfig, ConsumerMetrics, EventConsumer};
 pub use publisher::{Delivery, EventPublisher, PublishError};
 pub use rabbit::{RabbitConfig, RabbitPublisher};
 pub use relay::{OutboxRelay, RelayConfig, RelayMetrics};

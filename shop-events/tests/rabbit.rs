@@ -197,6 +197,7 @@ async fn outbox_to_consumer_in_order_each_once() {
     };
     let (seen, handler) = collector();
     let consumer = fx.consumer(3, Arc::new(MemoryStore::new()));
+    let counters = consumer.metrics();
     let (stop, stopped) = watch::channel(false);
     let consuming = tokio::spawn({
         let stopped = stopped.clone();
@@ -224,6 +225,8 @@ async fn outbox_to_consumer_in_order_each_once() {
     assert_eq!(*seen.lock(), sent, "in order, each once");
     assert_eq!(store.outbox_stats().await.unwrap().pending, 0);
     assert_eq!(relay.metrics().confirmed.load(Ordering::Relaxed), 60);
+    assert_eq!(counters.handled.load(Ordering::Relaxed), 60);
+    assert_eq!(counters.dead_lettered.load(Ordering::Relaxed), 0);
     fx.cleanup().await;
 }
 
@@ -607,6 +610,7 @@ async fn poison_messages_are_dead_lettered() {
     };
     let consumer = fx.consumer(3, Arc::new(MemoryStore::new()));
     let dlq = consumer.dead_letter_queue();
+    let counters = consumer.metrics();
     let (stop, stopped) = watch::channel(false);
     let consuming = tokio::spawn(async move { consumer.run(failing, stopped).await });
     fx.wait_for_queue().await;
@@ -667,6 +671,10 @@ async fn poison_messages_are_dead_lettered() {
         attempts.contains(&Some(AMQPValue::LongUInt(3))),
         "{attempts:?}"
     );
+    // The counters a metrics endpoint serves: two tries sent back, two dead-lettered.
+    assert_eq!(counters.retried.load(Ordering::SeqCst), 2);
+    assert_eq!(counters.dead_lettered.load(Ordering::SeqCst), 2);
+    assert_eq!(counters.handled.load(Ordering::SeqCst), 0);
     fx.cleanup().await;
 }
 

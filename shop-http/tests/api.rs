@@ -331,7 +331,7 @@ async fn cors_allows_only_configured_origins() {
     assert!(!headers.contains_key("access-control-allow-origin"));
 }
 
-/// The relay's counters reach `/metrics`, and only ever go up.
+/// The relay's and a consumer's counters reach `/metrics`, and only ever go up.
 #[tokio::test]
 async fn relay_counters_are_served() {
     use std::sync::atomic::Ordering;
@@ -341,6 +341,13 @@ async fn relay_counters_are_served() {
     relay.unroutable.store(3, Ordering::Relaxed);
     relay.refused.store(1, Ordering::Relaxed);
     let state = AppState::new(seeded(0, 0).await).with_relay_metrics(relay.clone());
+    // An embedder's consumer, served beside the relay.
+    let consumer = Arc::new(shop_events::ConsumerMetrics::default());
+    consumer.handled.store(7, Ordering::Relaxed);
+    consumer.dead_lettered.store(1, Ordering::Relaxed);
+    state
+        .metrics
+        .watch_consumer("order-mails", consumer.clone());
     let app = router(state, &HttpConfig::default());
     let text = |app: axum::Router| async move {
         let res = app.oneshot(get("/metrics")).await.unwrap();
@@ -353,6 +360,11 @@ async fn relay_counters_are_served() {
         "shop_outbox_events_unroutable_total 3",
         "shop_outbox_events_refused_total 1",
         "shop_outbox_relay_failures_total 0",
+        r#"shop_events_consumed_total{queue="order-mails",outcome="handled"} 7"#,
+        r#"shop_events_consumed_total{queue="order-mails",outcome="dead_lettered"} 1"#,
+        r#"shop_events_consumed_total{queue="order-mails",outcome="retried"} 0"#,
+        // Every store answers and nothing is draining.
+        "shop_ready 1",
     ] {
         assert!(first.contains(line), "{line} in\n{first}");
     }

@@ -23,7 +23,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::{Metric, Registry};
 use shop_core::{Money, OutboxStats, PurgeReport};
-use shop_events::RelayMetrics;
+use shop_events::{ConsumerMetrics, RelayMetrics};
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -41,6 +41,12 @@ struct CheckoutLabels {
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PurgeLabels {
     kind: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ConsumedLabels {
+    queue: String,
+    outcome: &'static str,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -91,6 +97,9 @@ pub struct Metrics {
     revenue: Family<CurrencyLabels, Counter>,
     cart_additions: Counter,
     logins: Family<LoginLabels, Counter>,
+    ready: Gauge,
+    consumed: Family<ConsumedLabels, Counter>,
+    consumers: Mutex<Vec<(String, Arc<ConsumerMetrics>)>>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -225,6 +234,18 @@ impl Metrics {
         for outcome in ["succeeded", "failed", "throttled"] {
             let _ = logins.get_or_create(&LoginLabels { outcome });
         }
+        let ready = Gauge::default();
+        registry.register(
+            "ready",
+            "1 when this replica would answer /ready with 200 (every store answers, not draining)",
+            ready.clone(),
+        );
+        let consumed = Family::<ConsumedLabels, Counter>::default();
+        registry.register(
+            "events_consumed",
+            "Deliveries to event consumers by queue and outcome: handled, duplicate, retried, dead_lettered",
+            consumed.clone(),
+        );
         Self {
             registry: Mutex::new(root),
             requests,
@@ -245,7 +266,20 @@ impl Metrics {
             revenue,
             cart_additions,
             logins,
+            ready,
+            consumed,
+            consumers: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Serves the counters of an event consumer (`shop_events_consumed_total{queue, outcome}`).
+    pub fn watch_consumer(&self, queue: &str, counters: Arc<ConsumerMetrics>) {
+        self.consumers.lock().push((queue.to_owned(), counters));
+    }
+
+    /// Sets `shop_ready`.
+    pub fn set_ready(&self, ready: bool) {
+        self.ready.set(i64::from(ready));
     }
 
     /// Registers an embedder's own metric in the same registry, served at the same
@@ -366,6 +400,23 @@ impl Metrics {
     #[must_use]
     pub fn render(&self, outbox: Option<OutboxStats>) -> String {
         let registry = self.registry.lock();
+        for (queue, c) in self.consumers.lock().iter() {
+            for (outcome, total) in [
+                ("handled", &c.handled),
+                ("duplicate", &c.duplicates),
+                ("retried", &c.retried),
+                ("dead_lettered", &c.dead_lettered),
+            ] {
+                let labels = ConsumedLabels {
+                    queue: queue.clone(),
+                    outcome,
+                };
+                raise(
+                    &self.consumed.get_or_create(&labels),
+                    total.load(Ordering::Relaxed),
+                );
+            }
+        }
         if let Some(stats) = outbox {
             self.outbox_pending
                 .set(i64::try_from(stats.pending).unwrap_or(i64::MAX));

@@ -53,12 +53,7 @@ pub(crate) async fn ready(State(state): State<AppState>) -> (StatusCode, Json<St
             }),
         );
     }
-    let mut down = Vec::new();
-    for (name, dep) in state.readiness.iter() {
-        if dep.ping().await.is_err() {
-            down.push(*name);
-        }
-    }
+    let down = stores_down(&state).await;
     if down.is_empty() {
         (
             StatusCode::OK,
@@ -78,6 +73,17 @@ pub(crate) async fn ready(State(state): State<AppState>) -> (StatusCode, Json<St
     }
 }
 
+/// The names of the readiness dependencies that do not answer.
+async fn stores_down(state: &AppState) -> Vec<&'static str> {
+    let mut down = Vec::new();
+    for (name, dep) in state.readiness.iter() {
+        if dep.ping().await.is_err() {
+            down.push(*name);
+        }
+    }
+    down
+}
+
 /// Prometheus metrics (OpenMetrics text).
 #[utoipa::path(
     get, path = "/metrics", tag = "ops",
@@ -87,6 +93,9 @@ pub(crate) async fn ready(State(state): State<AppState>) -> (StatusCode, Json<St
 pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     // A store that cannot answer leaves the outbox gauges as they were; the scrape succeeds.
     let outbox = state.commerce.outbox_stats().await.ok();
+    // What `/ready` would answer now, for alerting on replicas out of service.
+    let ready = !state.draining.is_draining() && stores_down(&state).await.is_empty();
+    state.metrics.set_ready(ready);
     if let Some(relay) = &state.relay {
         state.metrics.set_relay_counts(relay);
     }
