@@ -375,3 +375,23 @@ async fn relay_counters_are_served() {
             .contains("shop_outbox_events_unroutable_total 5")
     );
 }
+
+/// Query numbers are held to the documented types: `max_stock` is an `int32` of at least 0,
+/// so a value past `int32` or a negative one is refused (Schemathesis found `2147483648`
+/// accepted as a `u32`).
+#[tokio::test]
+async fn max_stock_is_an_int32_of_at_least_zero() {
+    let app = app(seeded(3, 0).await, &HttpConfig::default());
+    for (query, status) in [
+        ("max_stock=5", StatusCode::OK),
+        ("max_stock=2147483647", StatusCode::OK),
+        ("max_stock=2147483648", StatusCode::BAD_REQUEST),
+        ("max_stock=-1", StatusCode::BAD_REQUEST),
+    ] {
+        let (got, headers, _) = call(app.clone(), get(&format!("/api/products?{query}"))).await;
+        assert_eq!(got, status, "{query}");
+        if status != StatusCode::OK {
+            assert_eq!(headers["content-type"], "application/problem+json");
+        }
+    }
+}

@@ -29,8 +29,10 @@ pub(crate) struct ListParams {
     max_price: Option<i64>,
     /// Admins only: `false` lists inactive products (others always see active ones).
     active: Option<bool>,
-    /// Only products with at most this many units in stock.
-    max_stock: Option<u32>,
+    /// Only products with at most this many units in stock. Signed, as documented (`int32`,
+    /// minimum 0): a value past `int32` is refused, not quietly taken as a `u32`.
+    #[param(minimum = 0)]
+    max_stock: Option<i32>,
     /// Order of the list (default `newest`).
     sort: Option<ProductSort>,
     /// Page size, 1–100 (larger values are capped; default 20).
@@ -96,7 +98,18 @@ pub(crate) async fn list(
         } else {
             Some(true)
         },
-        max_stock: p.max_stock,
+        max_stock: p
+            .max_stock
+            .map(|n| {
+                u32::try_from(n).map_err(|_| {
+                    ApiError::bad_field(FieldError::new(
+                        "max_stock",
+                        "out_of_range",
+                        "must be at least 0",
+                    ))
+                })
+            })
+            .transpose()?,
         sort,
         limit: page_limit(p.limit)?,
         after,
