@@ -432,6 +432,43 @@ impl Metrics {
     }
 }
 
+/// The Prometheus text format (0.0.4) of an OpenMetrics exposition, for clients that do not
+/// ask for OpenMetrics (`promtool check metrics`, older scrapers, a person with curl): a
+/// counter's `# HELP` and `# TYPE` name its samples' `_total` name, and the `# UNIT` and
+/// `# EOF` lines, which that format lacks, are left out.
+#[must_use]
+pub fn openmetrics_to_text(openmetrics: &str) -> String {
+    let counters: std::collections::HashSet<&str> = openmetrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(openmetrics.len() + 16 * counters.len());
+    for line in openmetrics.lines() {
+        if line.starts_with("# UNIT ") || line == "# EOF" {
+            continue;
+        }
+        let descriptor = ["# HELP ", "# TYPE "]
+            .into_iter()
+            .find_map(|p| line.strip_prefix(p).map(|rest| (p, rest)));
+        match descriptor {
+            Some((prefix, rest)) => {
+                let (name, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+                out.push_str(prefix);
+                out.push_str(name);
+                if counters.contains(name) {
+                    out.push_str("_total");
+                }
+                out.push(' ');
+                out.push_str(tail);
+            }
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
+}
+
 /// Raises `counter` to `total` (a count kept elsewhere), never lowers it.
 fn raise(counter: &Counter, total: u64) {
     let counted = counter.get();
@@ -458,4 +495,24 @@ pub(crate) async fn track(
         started.elapsed(),
     );
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_format_names_counters_by_their_samples() {
+        let om = "# HELP shop_logins Login attempts.\n# TYPE shop_logins counter\n\
+                  shop_logins_total{outcome=\"failed\"} 3\n\
+                  # HELP process_start_time_seconds Start.\n# TYPE process_start_time_seconds gauge\n\
+                  # UNIT process_start_time_seconds seconds\nprocess_start_time_seconds 1.5\n# EOF\n";
+        assert_eq!(
+            openmetrics_to_text(om),
+            "# HELP shop_logins_total Login attempts.\n# TYPE shop_logins_total counter\n\
+             shop_logins_total{outcome=\"failed\"} 3\n\
+             # HELP process_start_time_seconds Start.\n# TYPE process_start_time_seconds gauge\n\
+             process_start_time_seconds 1.5\n"
+        );
+    }
 }

@@ -4,7 +4,7 @@ use axum::Extension;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -87,10 +87,14 @@ async fn stores_down(state: &AppState) -> Vec<&'static str> {
 /// Prometheus metrics (OpenMetrics text).
 #[utoipa::path(
     get, path = "/metrics", tag = "ops",
-    responses((status = 200, description = "Metrics",
-        content_type = "application/openmetrics-text", body = String)),
+    responses((status = 200, description = "Metrics: OpenMetrics when the client accepts it (as \
+        Prometheus does), else the Prometheus text format 0.0.4",
+        content(
+            (String = "application/openmetrics-text"),
+            (String = "text/plain"),
+        ))),
 )]
-pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
+pub(crate) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
     // A store that cannot answer leaves the outbox gauges as they were; the scrape succeeds.
     let outbox = state.commerce.outbox_stats().await.ok();
     // What `/ready` would answer now, for alerting on replicas out of service.
@@ -105,12 +109,29 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
             .set_login_throttle_failovers(auth.throttle_failovers());
     }
     let text = state.metrics.render(outbox);
+    let openmetrics = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("application/openmetrics-text"));
+    if openmetrics {
+        return (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(
+                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                ),
+            )],
+            text,
+        )
+            .into_response();
+    }
     (
         [(
             header::CONTENT_TYPE,
-            HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
         )],
-        text,
+        crate::metrics::openmetrics_to_text(&text),
     )
         .into_response()
 }
