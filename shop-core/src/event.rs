@@ -102,6 +102,10 @@ pub struct DomainEvent {
     /// Event-specific data (a JSON object), serialized once when the event is made: storing,
     /// relaying and publishing then copy text instead of re-encoding a tree of values.
     pub payload: Box<RawValue>,
+    /// The W3C `traceparent` of the operation that made the event (see [`crate::trace`]):
+    /// kept by the outbox, sent in the message headers rather than the body.
+    #[serde(skip)]
+    pub traceparent: Option<String>,
 }
 
 impl PartialEq for DomainEvent {
@@ -111,6 +115,7 @@ impl PartialEq for DomainEvent {
             && self.aggregate_id == other.aggregate_id
             && self.occurred_at == other.occurred_at
             && self.payload.get() == other.payload.get()
+            && self.traceparent == other.traceparent
     }
 }
 
@@ -126,6 +131,7 @@ impl DomainEvent {
             occurred_at: now(),
             payload: serde_json::value::to_raw_value(&payload)
                 .unwrap_or_else(|_| RawValue::NULL.to_owned()),
+            traceparent: crate::trace::current_traceparent(),
         }
     }
 

@@ -41,6 +41,7 @@ pub mod secret;
 pub mod service;
 pub mod store;
 pub mod time;
+pub mod trace;
 pub mod user;
 pub mod validate;
 

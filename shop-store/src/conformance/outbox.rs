@@ -6,9 +6,12 @@ use shop_core::{DomainEvent, EventType, OutboxClaim, UserId};
 use super::Store;
 use super::fixtures::*;
 
-/// Claims come lowest position first; marked events are never claimed again.
+/// Claims come lowest position first, each event as it was appended (its `traceparent`
+/// included, so a consumer continues the trace); marked events are never claimed again.
 pub async fn outbox_claim_and_mark(store: Store) {
-    let events = events(5);
+    let mut events = events(5);
+    events[1].traceparent = Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into());
+    events[3].traceparent = Some("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00".into());
     store.append_events(&events[..2]).await.unwrap();
     store.append_events(&events[2..]).await.unwrap();
     let at = now();

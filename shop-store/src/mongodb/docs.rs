@@ -242,6 +242,7 @@ pub(super) fn event_doc(seq: u64, e: &DomainEvent) -> Document {
         "occurred_at": date(e.occurred_at),
         // Stored as JSON text: it round-trips exactly, whatever numbers it holds.
         "payload": e.payload.to_string(),
+        "traceparent": e.traceparent.as_deref().map_or(Bson::Null, |t| Bson::String(t.to_owned())),
         "published": false,
         "claimed_by": Bson::Null,
         "claim_until": Bson::Null,
@@ -259,6 +260,7 @@ pub(super) fn outbox_record(d: &Document) -> DocResult<OutboxRecord> {
             aggregate_id: uuid(d, "aggregate_id", W)?,
             occurred_at: time(d, "occurred_at", W)?,
             payload: serde_json::from_str(text(d, "payload", W)?).map_err(|e| corrupt(W, e))?,
+            traceparent: d.get_str("traceparent").ok().map(str::to_owned),
         },
     })
 }

@@ -19,14 +19,15 @@ pub(super) async fn insert_events(
         return Ok(());
     }
     let mut qb = QueryBuilder::<MySql>::new(
-        "INSERT INTO outbox (event_id, event_type, aggregate_id, occurred_at, payload) ",
+        "INSERT INTO outbox (event_id, event_type, aggregate_id, occurred_at, payload, traceparent) ",
     );
     qb.push_values(events, |mut b, e| {
         b.push_bind(e.id.as_uuid())
             .push_bind(e.event_type.as_str())
             .push_bind(e.aggregate_id)
             .push_bind(e.occurred_at)
-            .push_bind(e.payload.to_string());
+            .push_bind(e.payload.to_string())
+            .push_bind(e.traceparent.as_deref());
     });
     qb.build().execute(&mut *conn).await?;
     Ok(())
@@ -89,16 +90,19 @@ impl MySqlStore {
 
 #[async_trait]
 impl OutboxStore for MySqlStore {
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn append_events(&self, events: &[DomainEvent]) -> Result<()> {
         self.retrying("append_events", || self.append_once(events))
             .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn claim_events(&self, claim: &OutboxClaim) -> Result<Vec<OutboxRecord>> {
         self.retrying("claim_events", || self.claim_once(claim))
             .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn mark_published(&self, seqs: &[u64]) -> Result<()> {
         if seqs.is_empty() {
             return Ok(());
@@ -112,6 +116,7 @@ impl OutboxStore for MySqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn outbox_stats(&self) -> Result<OutboxStats> {
         let row = sqlx::query(
             "SELECT CAST(COUNT(*) AS UNSIGNED) AS pending, MIN(occurred_at) AS oldest \
@@ -126,6 +131,7 @@ impl OutboxStore for MySqlStore {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn purge_published_events(&self, published_before: Timestamp) -> Result<u64> {
         // NULL (unpublished) never compares below a date: pending events cannot match.
         self.purge_in_batches(

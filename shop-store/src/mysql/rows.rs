@@ -30,7 +30,7 @@ pub(super) const USER_COLUMNS: &str =
 pub(super) const TOKEN_COLUMNS: &str =
     "token_hash, family_id, user_id, issued_at, expires_at, used_at, revoked_at";
 pub(super) const OUTBOX_COLUMNS: &str =
-    "seq, event_id, event_type, aggregate_id, occurred_at, payload";
+    "seq, event_id, event_type, aggregate_id, occurred_at, payload, traceparent";
 
 /// A text column. The schema's `utf8mb4_bin` collation makes the server flag text columns as
 /// binary, which sqlx's type check refuses for `&str`; the bytes are still UTF-8 (decoding
@@ -198,6 +198,7 @@ pub(super) fn outbox_record(row: &MySqlRow) -> TxResult<OutboxRecord> {
             aggregate_id: row.try_get::<Uuid, _>("aggregate_id")?,
             occurred_at: row.try_get("occurred_at")?,
             payload: serde_json::from_str(payload).map_err(|e| c(&e))?,
+            traceparent: text_opt(row, "traceparent")?.map(str::to_owned),
         },
     })
 }
