@@ -32,7 +32,7 @@ use lapin::{Channel, ExchangeKind};
 use shop_core::time::now;
 use shop_core::{DomainEvent, EventId, ProcessedEventStore, ProcessingClaim, ProcessingState};
 use tokio::sync::watch;
-use tracing::{debug, warn};
+use tracing::{Instrument, debug, warn};
 
 use crate::rabbit::{RabbitConfig, connect, declare_exchange};
 
@@ -272,7 +272,7 @@ impl EventConsumer {
         H: Fn(DomainEvent) -> F,
         F: Future<Output = Result<(), String>>,
     {
-        let Ok(event) = serde_json::from_slice::<DomainEvent>(&d.data) else {
+        let Ok(mut event) = serde_json::from_slice::<DomainEvent>(&d.data) else {
             warn!(queue = %self.config.queue, "not a domain event; dead-lettering it");
             count(&self.metrics.dead_lettered);
             return d
@@ -282,6 +282,36 @@ impl EventConsumer {
                 })
                 .await;
         };
+        // The trace it belongs to: the handler's span continues it, and events the handler
+        // makes carry it on.
+        event.traceparent = d
+            .properties
+            .headers()
+            .as_ref()
+            .and_then(|h| h.inner().get(crate::trace::TRACEPARENT).cloned())
+            .and_then(|v| match v {
+                AMQPValue::LongString(s) => Some(s.to_string()),
+                _ => None,
+            })
+            .filter(|tp| shop_core::trace::is_traceparent(tp));
+        let span = crate::trace::handle_span(&self.config.queue, &event);
+        self.handle_event(channel, d, event, handler)
+            .instrument(span)
+            .await
+    }
+
+    /// Handles one domain event (claim, handler, record, ack or retry), inside its span.
+    async fn handle_event<H, F>(
+        &self,
+        channel: &Channel,
+        d: Delivery,
+        event: DomainEvent,
+        handler: &H,
+    ) -> Result<bool, lapin::Error>
+    where
+        H: Fn(DomainEvent) -> F,
+        F: Future<Output = Result<(), String>>,
+    {
         let id = event.id;
         let at = now();
         let claim = ProcessingClaim {

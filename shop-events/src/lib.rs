@@ -10,13 +10,19 @@
 //! - [`EventConsumer`]: a durable queue with prefetch, manual acks, retries, a dead-letter queue
 //!   and idempotent handling through a durable [`ProcessedEventStore`] shared by its replicas
 //!   (every `shop-store` adapter implements it).
-//! - [`RelayMetrics`]: counters a metrics endpoint can read.
+//! - [`RelayMetrics`], [`ConsumerMetrics`]: counters a metrics endpoint can read.
+//!
+//! Traces cross the broker: an event's `traceparent` (kept by the outbox) is sent in the
+//! message's `traceparent` header, and a consumer handles the event in a span that continues
+//! it. With the `otel` feature the publish and handle spans join that trace through
+//! `tracing-opentelemetry`.
 
 pub mod bus;
 pub mod consumer;
 pub mod publisher;
 pub mod rabbit;
 pub mod relay;
+mod trace;
 
 pub use bus::InProcessBus;
 pub use consumer::{ConsumerConfig, ConsumerMetrics, EventConsumer};

@@ -12,12 +12,12 @@ use std::fmt;
 use async_trait::async_trait;
 use lapin::Confirmation;
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions};
-use lapin::types::FieldTable;
+use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
 use shop_core::DomainEvent;
 use shop_core::secret::{Secret, redact_url};
 use tokio::sync::Mutex;
-use tracing::{info, warn};
+use tracing::{Instrument, info, warn};
 
 use crate::publisher::{Delivery, EventPublisher, PublishError};
 
@@ -161,12 +161,21 @@ impl RabbitPublisher {
                     continue;
                 }
             };
-            let properties = BasicProperties::default()
+            let span = crate::trace::publish_span(e);
+            let mut properties = BasicProperties::default()
                 .with_delivery_mode(2)
                 .with_content_type("application/json".into())
                 .with_message_id(e.id.to_string().as_str().into())
                 .with_type(e.event_type.as_str().into())
                 .with_timestamp(u64::try_from(e.occurred_at.timestamp()).unwrap_or(0));
+            if let Some(tp) = crate::trace::outgoing(&span, e) {
+                let mut headers = FieldTable::default();
+                headers.insert(
+                    crate::trace::TRACEPARENT.into(),
+                    AMQPValue::LongString(tp.into()),
+                );
+                properties = properties.with_headers(headers);
+            }
             let confirm = channel
                 .basic_publish(
                     self.config.exchange.as_str().into(),
@@ -178,6 +187,7 @@ impl RabbitPublisher {
                     &payload,
                     properties,
                 )
+                .instrument(span)
                 .await
                 .map_err(|err| unavailable(&err))?;
             confirms.push(Ok(confirm));
