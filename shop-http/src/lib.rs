@@ -205,13 +205,39 @@ fn request_span<B>(req: &axum::http::Request<B>) -> tracing::Span {
         .extensions()
         .get::<ClientAddr>()
         .map(|c| tracing::field::display(c.0));
-    tracing::info_span!(
+    let span = tracing::info_span!(
         "request",
+        otel.kind = "server",
         method = %req.method(),
         uri = %req.uri(),
         request_id,
         client,
-    )
+    );
+    #[cfg(feature = "otel")]
+    continue_incoming_trace(&span, req.headers());
+    span
+}
+
+/// Makes `span` a child of the caller's span when the request carries a W3C `traceparent`.
+#[cfg(feature = "otel")]
+fn continue_incoming_trace(span: &tracing::Span, headers: &axum::http::HeaderMap) {
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+    struct Headers<'a>(&'a axum::http::HeaderMap);
+    impl opentelemetry::propagation::Extractor for Headers<'_> {
+        fn get(&self, key: &str) -> Option<&str> {
+            self.0.get(key).and_then(|v| v.to_str().ok())
+        }
+        fn keys(&self) -> Vec<&str> {
+            self.0.keys().map(axum::http::HeaderName::as_str).collect()
+        }
+    }
+    if headers.contains_key("traceparent") {
+        let parent =
+            opentelemetry::global::get_text_map_propagator(|p| p.extract(&Headers(headers)));
+        // Fails only for a span already started, which this one, just made, is not.
+        let _ = span.set_parent(parent);
+    }
 }
 
 /// The whole API with its middleware, under `config.root_path`.

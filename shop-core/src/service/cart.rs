@@ -62,6 +62,7 @@ impl CartService {
     ///
     /// # Errors
     /// Store errors; a validation error if the stored lines mix currencies.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn view(&self, user_id: UserId) -> Result<CartView> {
         let cart = self
             .store
@@ -76,6 +77,7 @@ impl CartService {
     /// # Errors
     /// `NotFound` for an unknown product, [`Conflict::ProductUnavailable`] for an inactive
     /// one, a validation error for another currency than the cart's or a broken cart rule.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn add_item(
         &self,
         user_id: UserId,
@@ -115,6 +117,7 @@ impl CartService {
     ///
     /// # Errors
     /// `NotFound` when the cart has no such line.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn set_quantity(
         &self,
         user_id: UserId,
@@ -135,6 +138,7 @@ impl CartService {
     ///
     /// # Errors
     /// `NotFound` when the cart has no such line.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn remove_item(&self, user_id: UserId, product_id: ProductId) -> Result<CartView> {
         self.modify(user_id, &CartCommand::Remove { product_id })
             .await
@@ -144,6 +148,7 @@ impl CartService {
     ///
     /// # Errors
     /// Store errors.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn clear(&self, user_id: UserId) -> Result<CartView> {
         self.modify(user_id, &CartCommand::Clear).await
     }

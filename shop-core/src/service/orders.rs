@@ -38,6 +38,7 @@ impl OrderService {
     /// `NotFound`; [`Error::InvalidTransition`]; store errors. A lost race re-reads the order
     /// and decides again, so concurrent changes cannot both succeed from the same status.
     #[instrument(skip(self), err(level = "debug"))]
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn change_status(&self, order_id: OrderId, to: OrderStatus) -> Result<Order> {
         for _ in 0..TRANSITION_ATTEMPTS {
             let order = self
@@ -73,6 +74,7 @@ impl OrderService {
     ///
     /// # Errors
     /// As [`OrderService::change_status`].
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn cancel(&self, order_id: OrderId) -> Result<Order> {
         self.change_status(order_id, OrderStatus::Cancelled).await
     }

@@ -16,6 +16,7 @@ const CART_ATTEMPTS: usize = 20;
 
 #[async_trait]
 impl CartStore for MongoStore {
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn get_cart(&self, user_id: UserId) -> Result<Option<Cart>> {
         self.col("carts")
             .find_one(doc! { "_id": id(user_id.as_uuid()) })
@@ -28,6 +29,7 @@ impl CartStore for MongoStore {
     /// Optimistic concurrency: the write only lands if the version read is still current;
     /// otherwise re-read and re-apply.
     #[instrument(skip(self), fields(user_id = %user_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn modify_cart(&self, user_id: UserId, command: &CartCommand) -> Result<Cart> {
         let carts = self.col("carts");
         let key = id(user_id.as_uuid());

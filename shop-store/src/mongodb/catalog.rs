@@ -59,6 +59,7 @@ impl MongoStore {
 #[async_trait]
 impl CatalogStore for MongoStore {
     #[instrument(skip_all, fields(product_id = %product.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn create_product(&self, product: &Product) -> Result<()> {
         let seq = self.reserve_seqs(1).await?;
         let products = self.col("products");
@@ -73,16 +74,19 @@ impl CatalogStore for MongoStore {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn get_product(&self, product_id: ProductId) -> Result<Option<Product>> {
         let filter = doc! { "_id": id(product_id.as_uuid()) };
         self.find_one_as("products", filter, docs::product).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn get_product_by_slug(&self, slug: &Slug) -> Result<Option<Product>> {
         let filter = doc! { "slug": slug.as_str() };
         self.find_one_as("products", filter, docs::product).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn get_products(&self, ids: &[ProductId]) -> Result<Vec<Product>> {
         if ids.is_empty() {
             return Ok(Vec::new());
@@ -94,6 +98,7 @@ impl CatalogStore for MongoStore {
     }
 
     #[instrument(skip_all, fields(product_id = %product_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn update_product(&self, product_id: ProductId, patch: &ProductPatch) -> Result<Product> {
         self.rewrite_product(product_id, |p| {
             patch.apply_to(p, now());
@@ -103,6 +108,7 @@ impl CatalogStore for MongoStore {
     }
 
     #[instrument(skip_all, fields(product_id = %product_id, delta))]
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn adjust_stock(&self, product_id: ProductId, delta: i64) -> Result<Product> {
         self.rewrite_product(product_id, |p| {
             p.stock = checked_stock(p, delta)?;
@@ -113,6 +119,7 @@ impl CatalogStore for MongoStore {
     }
 
     #[instrument(skip_all, fields(product_id = %product_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn delete_product(&self, product_id: ProductId) -> Result<()> {
         let products = self.col("products");
         let carts = self.col("carts");
@@ -140,6 +147,7 @@ impl CatalogStore for MongoStore {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn query_products(&self, q: &ProductQuery) -> Result<Page<Product, ProductCursor>> {
         let mut and: Vec<Document> = Vec::new();
         if let Some(text) = &q.text {

@@ -337,6 +337,7 @@ fn newest_first() -> Option<Document> {
 
 #[async_trait]
 impl StoreHealth for MongoStore {
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn ping(&self) -> Result<()> {
         self.db
             .run_command(doc! { "ping": 1 })

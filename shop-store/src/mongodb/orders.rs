@@ -61,11 +61,13 @@ async fn find_by_key(
 
 #[async_trait]
 impl OrderStore for MongoStore {
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn get_order(&self, order_id: OrderId) -> Result<Option<Order>> {
         let filter = doc! { "_id": id(order_id.as_uuid()) };
         self.find_one_as("orders", filter, docs::order).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn list_orders(&self, q: &OrderQuery) -> Result<Page<Order, OrderCursor>> {
         let mut filter = Document::new();
         if let Some(u) = q.user_id {
@@ -89,6 +91,7 @@ impl OrderStore for MongoStore {
         Ok(Page::from_overfetch(items, q.limit, OrderCursor::after))
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn find_order_by_idempotency_key(
         &self,
         user_id: UserId,
@@ -105,6 +108,7 @@ impl OrderStore for MongoStore {
         .map_err(map)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn purge_idempotency_keys(&self, created_before: Timestamp) -> Result<u64> {
         self.delete_where(
             "idempotency_keys",
@@ -117,6 +121,7 @@ impl OrderStore for MongoStore {
 #[async_trait]
 impl CheckoutStore for MongoStore {
     #[instrument(skip_all, fields(order_id = %req.order.id, user_id = %req.order.user_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn place_order(&self, req: &PlaceOrder) -> Result<PlaceOrderOutcome> {
         let order = &req.order;
         let wanted = order.quantities_by_product();
@@ -238,6 +243,7 @@ impl CheckoutStore for MongoStore {
     }
 
     #[instrument(skip_all, fields(order_id = %t.order_id, to = %t.to))]
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn transition_order(&self, t: &OrderTransition) -> Result<Order> {
         let first_seq = self.reserve_seqs(t.events.len()).await?;
         let (products, orders, outbox) =

@@ -44,6 +44,7 @@ fn claimable(claim: &OutboxClaim) -> Document {
 
 #[async_trait]
 impl OutboxStore for MongoStore {
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn append_events(&self, events: &[DomainEvent]) -> Result<()> {
         if events.is_empty() {
             return Ok(());
@@ -61,6 +62,7 @@ impl OutboxStore for MongoStore {
     /// `update_many` whose filter repeats "claimable": each document is updated atomically, so
     /// a document another relay claimed in between is skipped, and the token then names exactly
     /// the documents this call won.
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn claim_events(&self, claim: &OutboxClaim) -> Result<Vec<OutboxRecord>> {
         let outbox = self.col("outbox");
         let limit = i64::try_from(claim.limit).map_err(Error::internal)?;
@@ -105,6 +107,7 @@ impl OutboxStore for MongoStore {
         won.iter().map(docs::outbox_record).collect()
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn mark_published(&self, seqs: &[u64]) -> Result<()> {
         if seqs.is_empty() {
             return Ok(());
@@ -123,6 +126,7 @@ impl OutboxStore for MongoStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn outbox_stats(&self) -> Result<OutboxStats> {
         let outbox = self.col("outbox");
         let pending = outbox
@@ -142,6 +146,7 @@ impl OutboxStore for MongoStore {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn purge_published_events(&self, published_before: Timestamp) -> Result<u64> {
         self.delete_where(
             "outbox",

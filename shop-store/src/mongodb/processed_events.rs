@@ -25,6 +25,7 @@ fn held_by(consumer: &str, event_id: EventId, claimant: &str) -> Document {
 
 #[async_trait]
 impl ProcessedEventStore for MongoStore {
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn claim_processing(&self, claim: &ProcessingClaim) -> Result<ProcessingState> {
         let records = self.col("processed_events");
         let key = key(&claim.consumer, claim.event_id);
@@ -72,6 +73,7 @@ impl ProcessedEventStore for MongoStore {
         )
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn finish_processing(
         &self,
         consumer: &str,
@@ -93,6 +95,7 @@ impl ProcessedEventStore for MongoStore {
         Ok(done.matched_count == 1)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn release_processing(
         &self,
         consumer: &str,
@@ -106,6 +109,7 @@ impl ProcessedEventStore for MongoStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn purge_processed_events(&self, before: Timestamp) -> Result<u64> {
         self.delete_where(
             "processed_events",

@@ -14,6 +14,7 @@ use super::error::map;
 
 #[async_trait]
 impl RefreshTokenStore for MongoStore {
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn insert_refresh_token(&self, record: &RefreshTokenRecord) -> Result<()> {
         self.col("refresh_tokens")
             .insert_one(docs::token_doc(record))
@@ -22,6 +23,7 @@ impl RefreshTokenStore for MongoStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn use_refresh_token(&self, hash: &TokenHash, at: Timestamp) -> Result<RefreshTokenUse> {
         let tokens = self.col("refresh_tokens");
         let key = docs::token_id(hash);
@@ -48,6 +50,7 @@ impl RefreshTokenStore for MongoStore {
         Ok(docs::token(&d)?.refusal_at(at))
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn revoke_token_family(&self, family_id: TokenFamilyId, at: Timestamp) -> Result<u64> {
         self.col("refresh_tokens")
             .update_many(
@@ -59,6 +62,7 @@ impl RefreshTokenStore for MongoStore {
             .map_err(map)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn revoke_user_tokens(&self, user_id: UserId, at: Timestamp) -> Result<u64> {
         self.col("refresh_tokens")
             .update_many(
@@ -70,6 +74,7 @@ impl RefreshTokenStore for MongoStore {
             .map_err(map)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn purge_refresh_tokens(&self, now: Timestamp) -> Result<u64> {
         // The query twin of `RefreshTokenRecord::is_purgeable_at`: revoked, or expired at `now`.
         self.delete_where(

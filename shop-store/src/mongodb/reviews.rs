@@ -13,6 +13,7 @@ use super::{MongoStore, newest_after, newest_first};
 
 #[async_trait]
 impl ReviewStore for MongoStore {
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn add_review(&self, review: &Review) -> Result<()> {
         self.col("reviews")
             .insert_one(docs::review_doc(review))
@@ -21,6 +22,7 @@ impl ReviewStore for MongoStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn list_reviews(&self, q: &ReviewQuery) -> Result<Page<Review, ReviewCursor>> {
         let mut filter = doc! { "product_id": id(q.product_id.as_uuid()) };
         if let Some(c) = &q.after {
@@ -39,6 +41,7 @@ impl ReviewStore for MongoStore {
     }
 
     /// Count and sum by an aggregation pipeline, computed where the data lives.
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn rating_summary(&self, product_id: ProductId) -> Result<RatingSummary> {
         let pipeline = vec![
             doc! { "$match": { "product_id": id(product_id.as_uuid()) } },

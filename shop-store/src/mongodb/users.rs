@@ -12,6 +12,7 @@ use super::error::map;
 
 #[async_trait]
 impl UserStore for MongoStore {
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn create_user(&self, user: &User) -> Result<()> {
         self.col("users")
             .insert_one(docs::user_doc(user))
@@ -20,16 +21,19 @@ impl UserStore for MongoStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn get_user(&self, user_id: UserId) -> Result<Option<User>> {
         let filter = doc! { "_id": id(user_id.as_uuid()) };
         self.find_one_as("users", filter, docs::user).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn find_user_by_email(&self, email: &Email) -> Result<Option<User>> {
         let filter = doc! { "email": email.as_str() };
         self.find_one_as("users", filter, docs::user).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
     async fn update_user(&self, user_id: UserId, update: &UserUpdate) -> Result<User> {
         let mut set = doc! { "updated_at": date(now()) };
         if let Some(n) = &update.display_name {

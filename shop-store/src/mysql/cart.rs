@@ -104,6 +104,7 @@ impl MySqlStore {
 
 #[async_trait]
 impl CartStore for MySqlStore {
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn get_cart(&self, user_id: UserId) -> Result<Option<Cart>> {
         let mut conn = self.pool.acquire().await.map_err(map)?;
         load_cart(&mut conn, user_id, false)
@@ -112,6 +113,7 @@ impl CartStore for MySqlStore {
     }
 
     #[instrument(skip(self), fields(user_id = %user_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn modify_cart(&self, user_id: UserId, command: &CartCommand) -> Result<Cart> {
         self.retrying("modify_cart", || self.modify_cart_once(user_id, command))
             .await

@@ -130,11 +130,13 @@ impl MySqlStore {
 #[async_trait]
 impl CatalogStore for MySqlStore {
     #[instrument(skip_all, fields(product_id = %product.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn create_product(&self, product: &Product) -> Result<()> {
         self.retrying("create_product", || self.create_product_once(product))
             .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn get_product(&self, id: ProductId) -> Result<Option<Product>> {
         let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE id = ?");
         let row = sqlx::query(&sql)
@@ -147,6 +149,7 @@ impl CatalogStore for MySqlStore {
             .map_err(Error::from)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn get_product_by_slug(&self, slug: &Slug) -> Result<Option<Product>> {
         let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE slug = ?");
         let row = sqlx::query(&sql)
@@ -159,6 +162,7 @@ impl CatalogStore for MySqlStore {
             .map_err(Error::from)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn get_products(&self, ids: &[ProductId]) -> Result<Vec<Product>> {
         if ids.is_empty() {
             return Ok(Vec::new());
@@ -180,23 +184,27 @@ impl CatalogStore for MySqlStore {
     }
 
     #[instrument(skip_all, fields(product_id = %id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn update_product(&self, id: ProductId, patch: &ProductPatch) -> Result<Product> {
         self.retrying("update_product", || self.update_product_once(id, patch))
             .await
     }
 
     #[instrument(skip_all, fields(product_id = %id, delta))]
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn adjust_stock(&self, id: ProductId, delta: i64) -> Result<Product> {
         self.retrying("adjust_stock", || self.adjust_stock_once(id, delta))
             .await
     }
 
     #[instrument(skip_all, fields(product_id = %id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn delete_product(&self, id: ProductId) -> Result<()> {
         self.retrying("delete_product", || self.delete_product_once(id))
             .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn query_products(&self, q: &ProductQuery) -> Result<Page<Product, ProductCursor>> {
         let mut qb = QueryBuilder::<MySql>::new(format!(
             "SELECT {PRODUCT_COLUMNS} FROM products WHERE TRUE"

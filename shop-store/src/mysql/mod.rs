@@ -181,6 +181,7 @@ impl MySqlStore {
 
 #[async_trait]
 impl StoreHealth for MySqlStore {
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)

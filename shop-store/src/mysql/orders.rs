@@ -268,11 +268,13 @@ impl MySqlStore {
 
 #[async_trait]
 impl OrderStore for MySqlStore {
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn get_order(&self, id: OrderId) -> Result<Option<Order>> {
         let mut conn = self.pool.acquire().await.map_err(map)?;
         fetch_order(&mut conn, id, false).await.map_err(Error::from)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn list_orders(&self, q: &OrderQuery) -> Result<Page<Order, OrderCursor>> {
         let mut qb =
             QueryBuilder::<MySql>::new(format!("SELECT {ORDER_COLUMNS} FROM orders WHERE TRUE"));
@@ -304,6 +306,7 @@ impl OrderStore for MySqlStore {
         Ok(Page::from_overfetch(orders, q.limit, OrderCursor::after))
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn find_order_by_idempotency_key(
         &self,
         user_id: UserId,
@@ -315,6 +318,7 @@ impl OrderStore for MySqlStore {
             .map_err(Error::from)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn purge_idempotency_keys(&self, created_before: Timestamp) -> Result<u64> {
         self.purge_in_batches(
             "DELETE FROM idempotency_keys WHERE created_at < ?",
@@ -327,12 +331,14 @@ impl OrderStore for MySqlStore {
 #[async_trait]
 impl CheckoutStore for MySqlStore {
     #[instrument(skip_all, fields(order_id = %request.order.id, user_id = %request.order.user_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn place_order(&self, request: &PlaceOrder) -> Result<PlaceOrderOutcome> {
         self.retrying("place_order", || self.place_order_once(request))
             .await
     }
 
     #[instrument(skip_all, fields(order_id = %transition.order_id, to = %transition.to))]
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn transition_order(&self, transition: &OrderTransition) -> Result<Order> {
         self.retrying("transition_order", || self.transition_once(transition))
             .await

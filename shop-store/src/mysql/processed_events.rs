@@ -13,6 +13,7 @@ use super::error::{is_duplicate, map};
 
 #[async_trait]
 impl ProcessedEventStore for MySqlStore {
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn claim_processing(&self, claim: &ProcessingClaim) -> Result<ProcessingState> {
         let event_id = claim.event_id.as_uuid();
         let inserted = sqlx::query(
@@ -69,6 +70,7 @@ impl ProcessedEventStore for MySqlStore {
         )
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn finish_processing(
         &self,
         consumer: &str,
@@ -91,6 +93,7 @@ impl ProcessedEventStore for MySqlStore {
         Ok(done == 1)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn release_processing(
         &self,
         consumer: &str,
@@ -110,6 +113,7 @@ impl ProcessedEventStore for MySqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn purge_processed_events(&self, before: Timestamp) -> Result<u64> {
         let done = self
             .purge_in_batches(

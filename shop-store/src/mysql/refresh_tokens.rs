@@ -12,6 +12,7 @@ use super::rows::{self, TOKEN_COLUMNS};
 
 #[async_trait]
 impl RefreshTokenStore for MySqlStore {
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn insert_refresh_token(&self, r: &RefreshTokenRecord) -> Result<()> {
         sqlx::query(
             "INSERT INTO refresh_tokens (token_hash, family_id, user_id, issued_at, expires_at, \
@@ -30,6 +31,7 @@ impl RefreshTokenStore for MySqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn use_refresh_token(&self, hash: &TokenHash, at: Timestamp) -> Result<RefreshTokenUse> {
         // One conditional UPDATE decides the race: only one caller can flip used_at.
         let won = sqlx::query(
@@ -62,6 +64,7 @@ impl RefreshTokenStore for MySqlStore {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn revoke_token_family(&self, family_id: TokenFamilyId, at: Timestamp) -> Result<u64> {
         sqlx::query(
             "UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL",
@@ -74,6 +77,7 @@ impl RefreshTokenStore for MySqlStore {
         .map_err(map)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn revoke_user_tokens(&self, user_id: UserId, at: Timestamp) -> Result<u64> {
         sqlx::query(
             "UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
@@ -86,6 +90,7 @@ impl RefreshTokenStore for MySqlStore {
         .map_err(map)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn purge_refresh_tokens(&self, now: Timestamp) -> Result<u64> {
         // The SQL twin of `RefreshTokenRecord::is_purgeable_at`: revoked, or expired at `now`.
         let revoked = self

@@ -12,6 +12,7 @@ use super::{MySqlStore, push_keyset};
 
 #[async_trait]
 impl ReviewStore for MySqlStore {
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn add_review(&self, r: &Review) -> Result<()> {
         sqlx::query(
             "INSERT INTO reviews (id, product_id, author_id, author_name, rating, title, body, \
@@ -31,6 +32,7 @@ impl ReviewStore for MySqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn list_reviews(&self, q: &ReviewQuery) -> Result<Page<Review, ReviewCursor>> {
         let mut qb = QueryBuilder::<MySql>::new(format!(
             "SELECT {REVIEW_COLUMNS} FROM reviews WHERE product_id = "
@@ -53,6 +55,7 @@ impl ReviewStore for MySqlStore {
         Ok(Page::from_overfetch(items, q.limit, ReviewCursor::after))
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn rating_summary(&self, product_id: ProductId) -> Result<RatingSummary> {
         // SUM yields DECIMAL; cast both to BIGINT UNSIGNED so they decode as u64.
         let row = sqlx::query(

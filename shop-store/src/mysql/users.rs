@@ -47,6 +47,7 @@ impl MySqlStore {
 
 #[async_trait]
 impl UserStore for MySqlStore {
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn create_user(&self, u: &User) -> Result<()> {
         sqlx::query(
             "INSERT INTO users (id, email, display_name, password_hash, roles, created_at, \
@@ -65,15 +66,18 @@ impl UserStore for MySqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn get_user(&self, id: UserId) -> Result<Option<User>> {
         self.one_user("id", id.as_uuid().as_bytes().to_vec()).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn find_user_by_email(&self, email: &Email) -> Result<Option<User>> {
         self.one_user("email", email.as_str().as_bytes().to_vec())
             .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
     async fn update_user(&self, id: UserId, update: &UserUpdate) -> Result<User> {
         self.retrying("update_user", || self.update_user_once(id, update))
             .await
