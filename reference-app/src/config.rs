@@ -74,6 +74,8 @@ pub(crate) struct AppConfig {
     pub(crate) admin_email: String,
     pub(crate) admin_password: Option<Secret>,
     pub(crate) demo_data: bool,
+    /// With RabbitMQ: run the order-notifications consumer (`SHOP_ORDER_NOTIFICATIONS`).
+    pub(crate) order_notifications: bool,
     pub(crate) throttle: ThrottleBackend,
     /// Failed logins allowed per email and per client within `login_window`.
     pub(crate) login_limits: shop_auth::LoginLimits,
@@ -308,6 +310,7 @@ impl AppConfig {
             admin_email,
             admin_password,
             demo_data: flag("SHOP_DEMO_DATA", true)?,
+            order_notifications: flag("SHOP_ORDER_NOTIFICATIONS", true)?,
             throttle,
             login_limits: shop_auth::LoginLimits {
                 per_email: number("SHOP_LOGIN_MAX_FAILURES", 5usize)?.max(1),

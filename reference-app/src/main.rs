@@ -25,32 +25,17 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod config;
 mod demo;
+mod notifications;
 mod retention;
 mod stores;
+mod telemetry;
 mod web;
 mod wiring;
 
 use std::process::ExitCode;
 
-use config::{AppConfig, LogFormat};
+use config::AppConfig;
 use tracing::{error, info};
-use tracing_subscriber::EnvFilter;
-
-fn init_logging(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info,sqlx=warn,lapin=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    match format {
-        LogFormat::Json => builder
-            .json()
-            .with_current_span(true)
-            // The request span already names the request; the list would repeat it.
-            .with_span_list(false)
-            .flatten_event(true)
-            .init(),
-        LogFormat::Pretty => builder.pretty().init(),
-    }
-}
 
 /// `reference-app healthcheck`: exit 0 when `GET /health` on this host's `PORT` answers 200.
 /// For container health checks in images without a shell or curl.
@@ -95,7 +80,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    init_logging(config.log_format);
+    let telemetry = telemetry::init(config.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -114,7 +99,7 @@ fn main() -> ExitCode {
             _ => wiring::run(config).await,
         }
     };
-    match runtime.block_on(work) {
+    let code = match runtime.block_on(work) {
         Ok(()) => {
             match subcommand.as_deref() {
                 Some("migrate") => info!("migrated"),
@@ -127,5 +112,8 @@ fn main() -> ExitCode {
             error!(error = %e, "reference-app failed");
             ExitCode::FAILURE
         }
-    }
+    };
+    drop(runtime);
+    telemetry.shutdown();
+    code
 }

@@ -7,7 +7,7 @@ use shop_auth::{
     AccessTokens, AuthError, AuthService, KeySet, LoginThrottle, MemoryThrottle, PasswordParams,
     Passwords, RedisThrottle, RegisterInput, TokenPolicy,
 };
-use shop_core::{Conflict, Email, Role, StoreHealth, UserStore};
+use shop_core::{Conflict, Email, ProcessedEventStore, Role, StoreHealth, UserStore};
 use shop_events::{EventPublisher, InProcessBus, OutboxRelay, RabbitPublisher, RelayConfig};
 use shop_http::{AppState, router_with, serve};
 use tokio::sync::watch;
@@ -186,6 +186,18 @@ pub(crate) async fn run(config: AppConfig) -> Result<(), Failure> {
     ));
     let state = state.with_relay_metrics(relay.metrics());
     let (stop_relay, relay_stopped) = watch::channel(false);
+    let notifications = match &config.rabbitmq {
+        Some(rabbit) if config.order_notifications => {
+            let processed: Arc<dyn ProcessedEventStore> = commerce.clone();
+            Some(crate::notifications::spawn(
+                rabbit.clone(),
+                processed,
+                &state.metrics,
+                relay_stopped.clone(),
+            ))
+        }
+        _ => None,
+    };
     let relay_task = {
         let relay = relay.clone();
         tokio::spawn(async move { relay.run(relay_stopped).await })
@@ -251,6 +263,9 @@ pub(crate) async fn run(config: AppConfig) -> Result<(), Failure> {
     }
     let _ = stop_relay.send(true);
     let _ = relay_task.await;
+    if let Some(notifications) = notifications {
+        let _ = notifications.await;
+    }
     // One last pass so events committed by the final requests are not left behind.
     if let Err(e) = relay.run_once().await {
         warn!(error = %e, "outbox not fully drained; the next start publishes the rest");
