@@ -7,6 +7,9 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stderr)] // test code: panics and skips are reports
 
+mod support;
+use support::free_port;
+
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -125,14 +128,6 @@ impl Drop for App {
 
 fn log_path() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("traces-app.log")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn call(req: reqwest::RequestBuilder, expect: u16) -> Value {

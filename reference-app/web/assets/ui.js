@@ -165,6 +165,26 @@ export function shortId(id) {
   return id.slice(-8);
 }
 
+/**
+ * Runs `work(data)` (the form's `FormData`) when `form` is submitted, without leaving the
+ * page: `button` is disabled while it runs (a double click cannot submit twice), the form's
+ * old errors are cleared first, and a refusal `work` lets through is shown on the form
+ * (`aliases` as for [showProblem]).
+ */
+export function onSubmit(form, button, work, aliases = {}) {
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    busy(button, async () => {
+      clearErrors(form);
+      try {
+        await work(new FormData(form));
+      } catch (err) {
+        showProblem(form, err, aliases);
+      }
+    });
+  });
+}
+
 /** Runs `work` with `button` disabled (so a double click cannot start it twice). */
 export async function busy(button, work) {
   if (button.disabled) return undefined;

@@ -2,7 +2,7 @@
 
 import { api } from "../api.js";
 import * as session from "../session.js";
-import { announce, busy, clearErrors, field, formError, h, link, showProblem } from "../ui.js";
+import { announce, busy, field, formError, h, link, onSubmit, showProblem } from "../ui.js";
 
 export function requireSignIn(main, path) {
   main.append(
@@ -24,18 +24,10 @@ export async function accountView(main, _params, _q, { navigate }) {
     field({ label: "Name", name: "display_name", value: me.display_name, required: true, maxlength: 80, hint: "Shown on your reviews." }),
     saveName,
   );
-  nameForm.addEventListener("submit", (e) => {
-    e.preventDefault();
-    busy(saveName, async () => {
-      clearErrors(nameForm);
-      try {
-        const user = await api("PATCH", "/api/users/me", { auth: true, body: { display_name: new FormData(nameForm).get("display_name") } });
-        session.updateUser(user);
-        announce("Your name is saved.");
-      } catch (err) {
-        showProblem(nameForm, err);
-      }
-    });
+  onSubmit(nameForm, saveName, async (data) => {
+    const user = await api("PATCH", "/api/users/me", { auth: true, body: { display_name: data.get("display_name") } });
+    session.updateUser(user);
+    announce("Your name is saved.");
   });
 
   const savePassword = h("button", { type: "submit" }, "Change password");
@@ -48,24 +40,19 @@ export async function accountView(main, _params, _q, { navigate }) {
     field({ label: "New password", name: "new_password", type: "password", autocomplete: "new-password", required: true, minlength: 8, hint: "8 to 128 characters, not your email." }),
     savePassword,
   );
-  passwordForm.addEventListener("submit", (e) => {
-    e.preventDefault();
-    busy(savePassword, async () => {
-      clearErrors(passwordForm);
-      const data = new FormData(passwordForm);
-      try {
-        await api("POST", "/api/users/me/password", { auth: true, body: { current_password: data.get("current_password"), new_password: data.get("new_password") } });
-      } catch (err) {
-        if (err.code === "invalid_credentials") showProblem(passwordForm, { ...err, errors: [{ field: "current_password", message: "This is not your current password." }] });
-        else showProblem(passwordForm, err);
-        return;
-      }
-      // A password change ends every session; this one continues with the new password.
-      const r = await session.signIn(me.email, data.get("new_password"));
-      passwordForm.reset();
-      if (r.ok) announce("Your password is changed. Other devices are signed out.");
-      else navigate("/sign-in", { message: "Your password is changed: please sign in again." });
-    });
+  onSubmit(passwordForm, savePassword, async (data) => {
+    try {
+      await api("POST", "/api/users/me/password", { auth: true, body: { current_password: data.get("current_password"), new_password: data.get("new_password") } });
+    } catch (err) {
+      if (err.code !== "invalid_credentials") throw err;
+      showProblem(passwordForm, { ...err, errors: [{ field: "current_password", message: "This is not your current password." }] });
+      return;
+    }
+    // A password change ends every session; this one continues with the new password.
+    const r = await session.signIn(me.email, data.get("new_password"));
+    passwordForm.reset();
+    if (r.ok) announce("Your password is changed. Other devices are signed out.");
+    else navigate("/sign-in", { message: "Your password is changed: please sign in again." });
   });
 
   const out = h("button", { type: "button", class: "secondary" }, "Sign out");

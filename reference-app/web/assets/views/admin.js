@@ -8,7 +8,7 @@ import { formatMoney, majorString, parseMajor } from "../money.js";
 import { ROOT } from "../root.js";
 import * as session from "../session.js";
 import {
-  announce, busy, clearErrors, empty, explain, field, fieldError, formError, h, link, shortId, showProblem,
+  announce, busy, empty, explain, field, fieldError, formError, h, link, onSubmit, shortId,
   when,
 } from "../ui.js";
 import { STATUS_WORDS } from "./orders.js";
@@ -155,32 +155,24 @@ const FIELD_ALIASES = { price_minor: "price", price: "price" };
 async function productForm(main, product, { navigate }) {
   const save = h("button", { type: "submit" }, product ? "Save changes" : "Create product");
   const form = h("form", { class: "stack", "aria-labelledby": "product-form-heading", novalidate: true }, formError(), productFields(product, product?.price.currency || "EUR"), save);
-  form.addEventListener("submit", (e) => {
-    e.preventDefault();
-    busy(save, async () => {
-      clearErrors(form);
-      const body = productBody(form);
-      if (!body) return;
-      try {
-        if (product) {
-          // Only what changed: a patch leaves the rest as it is.
-          const patch = {};
-          for (const [k, v] of Object.entries(body)) {
-            const was = k === "price_minor" ? product.price.minor : k === "currency" ? product.price.currency : product[k] ?? (k === "image_url" ? null : "");
-            if (v !== was) patch[k] = v;
-          }
-          if ("price_minor" in patch || "currency" in patch) Object.assign(patch, { price_minor: body.price_minor, currency: body.currency });
-          await api("PATCH", `/api/products/${product.id}`, { auth: true, body: patch });
-          navigate(`/admin/products/${product.id}`, { replace: true, message: "The product is saved." });
-        } else {
-          const created = await api("POST", "/api/products", { auth: true, body });
-          navigate(`/admin/products/${created.id}`, { message: `${created.name} is created.` });
-        }
-      } catch (err) {
-        showProblem(form, err, FIELD_ALIASES);
+  onSubmit(form, save, async () => {
+    const body = productBody(form);
+    if (!body) return;
+    if (product) {
+      // Only what changed: a patch leaves the rest as it is.
+      const patch = {};
+      for (const [k, v] of Object.entries(body)) {
+        const was = k === "price_minor" ? product.price.minor : k === "currency" ? product.price.currency : product[k] ?? (k === "image_url" ? null : "");
+        if (v !== was) patch[k] = v;
       }
-    });
-  });
+      if ("price_minor" in patch || "currency" in patch) Object.assign(patch, { price_minor: body.price_minor, currency: body.currency });
+      await api("PATCH", `/api/products/${product.id}`, { auth: true, body: patch });
+      navigate(`/admin/products/${product.id}`, { replace: true, message: "The product is saved." });
+    } else {
+      const created = await api("POST", "/api/products", { auth: true, body });
+      navigate(`/admin/products/${created.id}`, { message: `${created.name} is created.` });
+    }
+  }, FIELD_ALIASES);
   main.append(h("h1", { id: "product-form-heading" }, product ? `Edit ${product.name}` : "New product"), tabs("products"), form);
 }
 
@@ -208,25 +200,20 @@ async function productPage(main, id, ctx) {
     field({ label: "Reason", name: "reason", required: true, maxlength: 200, hint: "A delivery, a stock count, breakage… It goes to the audit log." }),
     adjust,
   );
-  stockForm.addEventListener("submit", (e) => {
-    e.preventDefault();
-    busy(adjust, async () => {
-      clearErrors(stockForm);
-      const data = new FormData(stockForm);
-      const delta = Number(data.get("delta"));
-      const reason = String(data.get("reason")).trim();
-      let bad = false;
-      if (!Number.isInteger(delta) || delta === 0) bad = fieldError(stockForm, "delta", "A whole number other than 0.");
-      if (!reason) bad = fieldError(stockForm, "reason", "Say why the stock changes.") || bad;
-      if (bad) return;
-      try {
-        const p = await api("POST", `/api/products/${product.id}/stock`, { auth: true, body: { delta, reason } });
-        ctx.navigate(`/admin/products/${product.id}`, { replace: true, message: `Stock of ${p.name} is now ${p.stock}.` });
-      } catch (err) {
-        if (err.code === "insufficient_stock") fieldError(stockForm, "delta", `Only ${product.stock} in stock: that would go below zero.`);
-        else showProblem(stockForm, err);
-      }
-    });
+  onSubmit(stockForm, adjust, async (data) => {
+    const delta = Number(data.get("delta"));
+    const reason = String(data.get("reason")).trim();
+    let bad = false;
+    if (!Number.isInteger(delta) || delta === 0) bad = fieldError(stockForm, "delta", "A whole number other than 0.");
+    if (!reason) bad = fieldError(stockForm, "reason", "Say why the stock changes.") || bad;
+    if (bad) return;
+    try {
+      const p = await api("POST", `/api/products/${product.id}/stock`, { auth: true, body: { delta, reason } });
+      ctx.navigate(`/admin/products/${product.id}`, { replace: true, message: `Stock of ${p.name} is now ${p.stock}.` });
+    } catch (err) {
+      if (err.code !== "insufficient_stock") throw err;
+      fieldError(stockForm, "delta", `Only ${product.stock} in stock: that would go below zero.`);
+    }
   });
 
   const toggle = h("button", { type: "button", class: "secondary" }, product.active ? "Stop selling (deactivate)" : "Sell again (activate)");

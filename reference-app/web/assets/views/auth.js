@@ -2,7 +2,7 @@
 
 import { api, Problem } from "../api.js";
 import * as session from "../session.js";
-import { busy, clearErrors, field, formError, h, link, showProblem } from "../ui.js";
+import { field, formError, h, link, onSubmit, showProblem } from "../ui.js";
 
 function destination(q) {
   const next = q.get("next") || "/";
@@ -24,15 +24,10 @@ export async function signInView(main, _params, q, { navigate }) {
     field({ label: "Password", name: "password", type: "password", autocomplete: "current-password", required: true }),
     submit,
   );
-  form.addEventListener("submit", (e) => {
-    e.preventDefault();
-    busy(submit, async () => {
-      clearErrors(form);
-      const data = new FormData(form);
-      const r = await session.signIn(data.get("email"), data.get("password"));
-      if (r.ok) navigate(destination(q), { message: `Welcome back, ${r.data.user.display_name}.` });
-      else showProblem(form, new Problem(r.status, r.data));
-    });
+  onSubmit(form, submit, async (data) => {
+    const r = await session.signIn(data.get("email"), data.get("password"));
+    if (r.ok) navigate(destination(q), { message: `Welcome back, ${r.data.user.display_name}.` });
+    else showProblem(form, new Problem(r.status, r.data));
   });
   main.append(
     h("h1", { id: "sign-in-heading" }, "Sign in"),
@@ -52,23 +47,18 @@ export async function registerView(main, _params, q, { navigate }) {
     field({ label: "Password", name: "password", type: "password", autocomplete: "new-password", required: true, minlength: 8, hint: "8 to 128 characters, not your email." }),
     submit,
   );
-  form.addEventListener("submit", (e) => {
-    e.preventDefault();
-    busy(submit, async () => {
-      clearErrors(form);
-      const data = new FormData(form);
-      const body = { display_name: data.get("display_name"), email: data.get("email"), password: data.get("password") };
-      try {
-        await api("POST", "/api/auth/register", { body });
-      } catch (err) {
-        if (err.code === "email_taken") showProblem(form, { ...err, errors: [{ field: "email", message: "An account with this email exists. Sign in instead." }] });
-        else showProblem(form, err);
-        return;
-      }
-      const r = await session.signIn(body.email, body.password);
-      if (r.ok) navigate(destination(q), { message: `Welcome, ${r.data.user.display_name}. Your account is ready.` });
-      else navigate("/sign-in", { message: "Your account is ready: please sign in." });
-    });
+  onSubmit(form, submit, async (data) => {
+    const body = { display_name: data.get("display_name"), email: data.get("email"), password: data.get("password") };
+    try {
+      await api("POST", "/api/auth/register", { body });
+    } catch (err) {
+      if (err.code !== "email_taken") throw err;
+      showProblem(form, { ...err, errors: [{ field: "email", message: "An account with this email exists. Sign in instead." }] });
+      return;
+    }
+    const r = await session.signIn(body.email, body.password);
+    if (r.ok) navigate(destination(q), { message: `Welcome, ${r.data.user.display_name}. Your account is ready.` });
+    else navigate("/sign-in", { message: "Your account is ready: please sign in." });
   });
   main.append(h("h1", { id: "register-heading" }, "Create an account"), form, h("p", {}, "Have an account? ", link("/sign-in", "Sign in")));
 }

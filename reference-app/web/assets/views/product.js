@@ -5,7 +5,7 @@ import { api, Problem, query } from "../api.js";
 import { formatMoney } from "../money.js";
 import * as session from "../session.js";
 import {
-  announce, busy, clearErrors, empty, explain, field, formError, h, link, productImage, showProblem,
+  announce, busy, clearErrors, empty, explain, field, formError, h, link, onSubmit, productImage, showProblem,
   stockState, when,
 } from "../ui.js";
 
@@ -59,25 +59,20 @@ async function reviewsSection(product) {
     field({ label: "Review", name: "body", type: "textarea", maxlength: 5000 }),
     submit,
   );
-  form.addEventListener("submit", (e) => {
-    e.preventDefault();
-    busy(submit, async () => {
-      clearErrors(form);
-      const data = new FormData(form);
-      try {
-        await api("POST", `/api/products/${product.id}/reviews`, {
-          auth: true,
-          body: { rating: Number(data.get("rating")), title: data.get("title"), body: data.get("body") },
-        });
-        form.reset();
-        await load(true);
-        announce("Thank you: your review is posted.");
-      } catch (err) {
-        if (err instanceof Problem && err.code === "review_exists") {
-          showProblem(form, { ...err, errors: [], message: "You have already reviewed this product." });
-        } else showProblem(form, err);
-      }
-    });
+  onSubmit(form, submit, async (data) => {
+    try {
+      await api("POST", `/api/products/${product.id}/reviews`, {
+        auth: true,
+        body: { rating: Number(data.get("rating")), title: data.get("title"), body: data.get("body") },
+      });
+    } catch (err) {
+      if (!(err instanceof Problem && err.code === "review_exists")) throw err;
+      showProblem(form, { ...err, errors: [], message: "You have already reviewed this product." });
+      return;
+    }
+    form.reset();
+    await load(true);
+    announce("Thank you: your review is posted.");
   });
   section.append(form);
   return section;
