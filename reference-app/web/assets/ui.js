@@ -185,6 +185,14 @@ export function onSubmit(form, button, work, aliases = {}) {
   });
 }
 
+/**
+ * A "load more" button: each click runs `load` once at a time; a refusal is said in the status
+ * area, and the button stays for another try.
+ */
+export function onLoadMore(button, load) {
+  button.addEventListener("click", () => busy(button, () => load().catch((e) => announce(explain(e), { error: true }))));
+}
+
 /** Runs `work` with `button` disabled (so a double click cannot start it twice). */
 export async function busy(button, work) {
   if (button.disabled) return undefined;

@@ -8,7 +8,7 @@ import { formatMoney, majorString, parseMajor } from "../money.js";
 import { ROOT } from "../root.js";
 import * as session from "../session.js";
 import {
-  announce, busy, empty, explain, field, fieldError, formError, h, link, onSubmit, shortId,
+  announce, busy, empty, explain, field, fieldError, formError, h, link, onLoadMore, onSubmit, shortId,
   when,
 } from "../ui.js";
 import { STATUS_WORDS } from "./orders.js";
@@ -96,7 +96,7 @@ async function pagedProducts(main, params) {
     return page.items.length;
   }
   const n = await load();
-  more.addEventListener("click", () => busy(more, load));
+  onLoadMore(more, load);
   main.append(productTable(body), h("div", { class: "actions" }, more));
   return n;
 }
@@ -294,7 +294,7 @@ async function orderList(main, q, { navigate }) {
     main.append(empty(status ? "No orders with this status." : "No orders yet."));
     return;
   }
-  more.addEventListener("click", () => busy(more, load));
+  onLoadMore(more, load);
   main.append(
     h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Order"), h("th", { scope: "col" }, "Placed"), h("th", { scope: "col" }, "Customer"), h("th", { scope: "col", class: "num" }, "Total"), h("th", { scope: "col" }, "Status"), h("th", { scope: "col" }, "Next step"))), body)),
     h("div", { class: "actions" }, more),

@@ -3,7 +3,7 @@
 
 import { api, query } from "../api.js";
 import { formatMoney, parseMajor } from "../money.js";
-import { announce, busy, empty, explain, field, h, link, productImage, stockState } from "../ui.js";
+import { empty, field, h, link, onLoadMore, productImage, stockState } from "../ui.js";
 
 // Price filters are typed in a two-decimal currency (the demo catalog's EUR); the API takes
 // minor units.
@@ -77,20 +77,14 @@ export async function catalogView(main, _params, q, { navigate }) {
   main.append(list);
   let cursor = page.next_cursor;
   if (cursor) {
-    more.addEventListener("click", () => busy(more, async () => {
-      let next;
-      try {
-        next = await api("GET", `/api/products${query({ ...params, cursor })}`);
-      } catch (e) {
-        announce(explain(e), { error: true });
-        return;
-      }
+    onLoadMore(more, async () => {
+      const next = await api("GET", `/api/products${query({ ...params, cursor })}`);
       const first = list.children.length;
       list.append(...next.items.map(productCard));
       cursor = next.next_cursor;
       if (!cursor) more.remove();
       list.children[first]?.querySelector("a")?.focus();
-    }));
+    });
     main.append(h("div", { class: "actions" }, more));
   }
 }

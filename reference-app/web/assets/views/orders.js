@@ -3,7 +3,7 @@
 import { api, query } from "../api.js";
 import { formatMoney } from "../money.js";
 import * as session from "../session.js";
-import { announce, busy, empty, explain, h, link, shortId, when } from "../ui.js";
+import { announce, busy, empty, explain, h, link, onLoadMore, shortId, when } from "../ui.js";
 import { requireSignIn } from "./account.js";
 
 export const STATUS_WORDS = {
@@ -35,7 +35,7 @@ export async function ordersView(main) {
     main.append(empty("You have no orders yet."), h("p", {}, link("/", "Browse the catalog")));
     return;
   }
-  more.addEventListener("click", () => busy(more, load));
+  onLoadMore(more, load);
   main.append(
     h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Order"), h("th", { scope: "col" }, "Placed"), h("th", { scope: "col" }, "Status"), h("th", { scope: "col", class: "num" }, "Total"))), body)),
     h("div", { class: "actions" }, more),

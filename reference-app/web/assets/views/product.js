@@ -5,7 +5,7 @@ import { api, Problem, query } from "../api.js";
 import { formatMoney } from "../money.js";
 import * as session from "../session.js";
 import {
-  announce, busy, clearErrors, empty, explain, field, formError, h, link, onSubmit, productImage, showProblem,
+  announce, busy, clearErrors, empty, explain, field, formError, h, link, onLoadMore, onSubmit, productImage, showProblem,
   stockState, when,
 } from "../ui.js";
 
@@ -40,7 +40,7 @@ async function reviewsSection(product) {
     cursor = page.next_cursor;
     more.hidden = !cursor;
   }
-  more.addEventListener("click", () => busy(more, () => load(false)));
+  onLoadMore(more, () => load(false));
   await load(true);
   section.append(summary, list, h("div", { class: "actions" }, more));
 
