@@ -508,10 +508,15 @@ async fn purge_removes_only_what_retention_allows() {
     )
     .await
     .unwrap();
+    // Held by a relay that died mid-claim (its lease runs for an hour), so the running relays
+    // leave it pending: left unclaimed, they could publish it before the purge, and the
+    // check below would prove nothing.
     db.execute(
-        "INSERT INTO outbox (event_id, event_type, aggregate_id, occurred_at, payload) \
+        "INSERT INTO outbox (event_id, event_type, aggregate_id, occurred_at, payload, \
+         claimed_by, claim_until) \
          VALUES (UNHEX(REPLACE(UUID(), '-', '')), 'order.placed', \
-         UNHEX(REPLACE(UUID(), '-', '')), NOW(3) - INTERVAL 60 DAY, '{}')",
+         UNHEX(REPLACE(UUID(), '-', '')), NOW(3) - INTERVAL 60 DAY, '{}', \
+         'a-relay-that-died', NOW(3) + INTERVAL 1 HOUR)",
     )
     .await
     .unwrap();
@@ -532,8 +537,12 @@ async fn purge_removes_only_what_retention_allows() {
     let tokens = "SELECT COUNT(*) FROM refresh_tokens";
     let live_tokens = "SELECT COUNT(*) FROM refresh_tokens \
                        WHERE revoked_at IS NULL AND expires_at > NOW(3)";
-    let processed = "SELECT COUNT(*) FROM processed_events";
+    // The test's own consumer records; the replicas' order-notifications consumer keeps
+    // recent records of its own, which must stay too.
+    let processed = "SELECT COUNT(*) FROM processed_events WHERE consumer = 'mailer'";
+    let other_processed = "SELECT COUNT(*) FROM processed_events WHERE consumer <> 'mailer'";
     assert_eq!(count(old_published).await, 1);
+    let others_before = count(other_processed).await;
     let live_before = count(live_tokens).await;
     assert!(
         count(tokens).await >= live_before + 2,
@@ -587,6 +596,10 @@ async fn purge_removes_only_what_retention_allows() {
     );
     assert_eq!(count(keys).await, 1, "only the 31-day-old key went");
     assert_eq!(count(processed).await, 1, "only the 31-day-old record went");
+    assert!(
+        count(other_processed).await >= others_before,
+        "recent records of other consumers stay"
+    );
     assert_eq!(
         count(tokens).await,
         live_before,
