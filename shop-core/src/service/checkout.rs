@@ -96,7 +96,6 @@ impl CheckoutService {
     /// - [`Conflict::ConcurrentModification`] when the cart changed during checkout;
     /// - store errors.
     #[instrument(skip_all, fields(user_id = %request.user_id), err(level = "debug"))]
-    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn checkout(&self, request: &CheckoutRequest) -> Result<CheckoutOutcome> {
         // No look-up of the key first: the store checks it inside its transaction, and a
         // replay whose cart is gone fails on the way there and is found below. That saves a

@@ -38,7 +38,6 @@ impl OrderService {
     /// `NotFound`; [`Error::InvalidTransition`]; store errors. A lost race re-reads the order
     /// and decides again, so concurrent changes cannot both succeed from the same status.
     #[instrument(skip(self), err(level = "debug"))]
-    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn change_status(&self, order_id: OrderId, to: OrderStatus) -> Result<Order> {
         for _ in 0..TRANSITION_ATTEMPTS {
             let order = self

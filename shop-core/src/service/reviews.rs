@@ -48,7 +48,6 @@ impl ReviewService {
     /// Validation errors; `NotFound` for an unknown product;
     /// [`Conflict::ReviewExists`](crate::Conflict::ReviewExists) for a second review.
     #[instrument(skip(self, author, input), fields(author_id = %author.id), err(level = "debug"))]
-    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn add_review(
         &self,
         product_id: ProductId,

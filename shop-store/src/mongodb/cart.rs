@@ -28,8 +28,7 @@ impl CartStore for MongoStore {
 
     /// Optimistic concurrency: the write only lands if the version read is still current;
     /// otherwise re-read and re-apply.
-    #[instrument(skip(self), fields(user_id = %user_id))]
-    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
+    #[instrument(skip(self), fields(db.system = "mongodb", user_id = %user_id))]
     async fn modify_cart(&self, user_id: UserId, command: &CartCommand) -> Result<Cart> {
         let carts = self.col("carts");
         let key = id(user_id.as_uuid());

@@ -58,8 +58,7 @@ impl MongoStore {
 
 #[async_trait]
 impl CatalogStore for MongoStore {
-    #[instrument(skip_all, fields(product_id = %product.id))]
-    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
+    #[instrument(skip_all, fields(db.system = "mongodb", product_id = %product.id))]
     async fn create_product(&self, product: &Product) -> Result<()> {
         let seq = self.reserve_seqs(1).await?;
         let products = self.col("products");
@@ -97,8 +96,7 @@ impl CatalogStore for MongoStore {
             .await
     }
 
-    #[instrument(skip_all, fields(product_id = %product_id))]
-    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
+    #[instrument(skip_all, fields(db.system = "mongodb", product_id = %product_id))]
     async fn update_product(&self, product_id: ProductId, patch: &ProductPatch) -> Result<Product> {
         self.rewrite_product(product_id, |p| {
             patch.apply_to(p, now());
@@ -107,8 +105,7 @@ impl CatalogStore for MongoStore {
         .await
     }
 
-    #[instrument(skip_all, fields(product_id = %product_id, delta))]
-    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
+    #[instrument(skip_all, fields(db.system = "mongodb", product_id = %product_id, delta))]
     async fn adjust_stock(&self, product_id: ProductId, delta: i64) -> Result<Product> {
         self.rewrite_product(product_id, |p| {
             p.stock = checked_stock(p, delta)?;
@@ -118,8 +115,7 @@ impl CatalogStore for MongoStore {
         .await
     }
 
-    #[instrument(skip_all, fields(product_id = %product_id))]
-    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
+    #[instrument(skip_all, fields(db.system = "mongodb", product_id = %product_id))]
     async fn delete_product(&self, product_id: ProductId) -> Result<()> {
         let products = self.col("products");
         let carts = self.col("carts");

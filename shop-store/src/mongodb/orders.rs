@@ -120,8 +120,7 @@ impl OrderStore for MongoStore {
 
 #[async_trait]
 impl CheckoutStore for MongoStore {
-    #[instrument(skip_all, fields(order_id = %req.order.id, user_id = %req.order.user_id))]
-    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
+    #[instrument(skip_all, fields(db.system = "mongodb", order_id = %req.order.id, user_id = %req.order.user_id))]
     async fn place_order(&self, req: &PlaceOrder) -> Result<PlaceOrderOutcome> {
         let order = &req.order;
         let wanted = order.quantities_by_product();
@@ -242,8 +241,7 @@ impl CheckoutStore for MongoStore {
         })
     }
 
-    #[instrument(skip_all, fields(order_id = %t.order_id, to = %t.to))]
-    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
+    #[instrument(skip_all, fields(db.system = "mongodb", order_id = %t.order_id, to = %t.to))]
     async fn transition_order(&self, t: &OrderTransition) -> Result<Order> {
         let first_seq = self.reserve_seqs(t.events.len()).await?;
         let (products, orders, outbox) =

@@ -112,8 +112,7 @@ impl CartStore for MySqlStore {
             .map_err(Error::from)
     }
 
-    #[instrument(skip(self), fields(user_id = %user_id))]
-    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
+    #[instrument(skip(self), fields(db.system = "mysql", user_id = %user_id))]
     async fn modify_cart(&self, user_id: UserId, command: &CartCommand) -> Result<Cart> {
         self.retrying("modify_cart", || self.modify_cart_once(user_id, command))
             .await

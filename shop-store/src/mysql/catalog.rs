@@ -129,8 +129,7 @@ impl MySqlStore {
 
 #[async_trait]
 impl CatalogStore for MySqlStore {
-    #[instrument(skip_all, fields(product_id = %product.id))]
-    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
+    #[instrument(skip_all, fields(db.system = "mysql", product_id = %product.id))]
     async fn create_product(&self, product: &Product) -> Result<()> {
         self.retrying("create_product", || self.create_product_once(product))
             .await
@@ -183,22 +182,19 @@ impl CatalogStore for MySqlStore {
             .map_err(Error::from)
     }
 
-    #[instrument(skip_all, fields(product_id = %id))]
-    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
+    #[instrument(skip_all, fields(db.system = "mysql", product_id = %id))]
     async fn update_product(&self, id: ProductId, patch: &ProductPatch) -> Result<Product> {
         self.retrying("update_product", || self.update_product_once(id, patch))
             .await
     }
 
-    #[instrument(skip_all, fields(product_id = %id, delta))]
-    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
+    #[instrument(skip_all, fields(db.system = "mysql", product_id = %id, delta))]
     async fn adjust_stock(&self, id: ProductId, delta: i64) -> Result<Product> {
         self.retrying("adjust_stock", || self.adjust_stock_once(id, delta))
             .await
     }
 
-    #[instrument(skip_all, fields(product_id = %id))]
-    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
+    #[instrument(skip_all, fields(db.system = "mysql", product_id = %id))]
     async fn delete_product(&self, id: ProductId) -> Result<()> {
         self.retrying("delete_product", || self.delete_product_once(id))
             .await

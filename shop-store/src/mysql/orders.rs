@@ -330,15 +330,13 @@ impl OrderStore for MySqlStore {
 
 #[async_trait]
 impl CheckoutStore for MySqlStore {
-    #[instrument(skip_all, fields(order_id = %request.order.id, user_id = %request.order.user_id))]
-    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
+    #[instrument(skip_all, fields(db.system = "mysql", order_id = %request.order.id, user_id = %request.order.user_id))]
     async fn place_order(&self, request: &PlaceOrder) -> Result<PlaceOrderOutcome> {
         self.retrying("place_order", || self.place_order_once(request))
             .await
     }
 
-    #[instrument(skip_all, fields(order_id = %transition.order_id, to = %transition.to))]
-    #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
+    #[instrument(skip_all, fields(db.system = "mysql", order_id = %transition.order_id, to = %transition.to))]
     async fn transition_order(&self, transition: &OrderTransition) -> Result<Order> {
         self.retrying("transition_order", || self.transition_once(transition))
             .await
