@@ -35,27 +35,38 @@ fn trace_filter() -> EnvFilter {
         .fold(log_filter(), EnvFilter::add_directive)
 }
 
-/// Keeps the trace exporter alive; [`Telemetry::shutdown`] sends what is still buffered.
+/// Keeps the log writer and the trace exporter alive; [`Telemetry::shutdown`] sends what is
+/// still buffered.
 #[derive(Debug)]
 pub(crate) struct Telemetry {
     traces: Option<SdkTracerProvider>,
+    logs: tracing_appender::non_blocking::WorkerGuard,
 }
 
 impl Telemetry {
-    /// Flushes and stops the trace exporter (outside the async runtime: it blocks).
+    /// Flushes and stops the trace exporter and the log writer (outside the async runtime:
+    /// it blocks).
     pub(crate) fn shutdown(self) {
         if let Some(provider) = self.traces
             && let Err(e) = provider.shutdown()
         {
             tracing::warn!(error = %e, "traces not fully exported at shutdown");
         }
+        drop(self.logs);
     }
 }
 
 /// Installs the log output and, when configured, the trace exporter.
 pub(crate) fn init(format: LogFormat) -> Telemetry {
+    // Lines are written to stdout by a thread of their own, so a request never waits on the
+    // write (one access-log line per request). Not lossy: when the buffer is full, logging
+    // waits rather than dropping lines an operator relies on.
+    let (stdout, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stdout());
     let logs = match format {
         LogFormat::Json => tracing_subscriber::fmt::layer()
+            .with_writer(stdout.clone())
             .json()
             .with_current_span(true)
             // The request span already names the request; the list would repeat it.
@@ -64,6 +75,7 @@ pub(crate) fn init(format: LogFormat) -> Telemetry {
             .with_filter(log_filter())
             .boxed(),
         LogFormat::Pretty => tracing_subscriber::fmt::layer()
+            .with_writer(stdout)
             .pretty()
             .with_filter(log_filter())
             .boxed(),
@@ -83,7 +95,10 @@ pub(crate) fn init(format: LogFormat) -> Telemetry {
     if provider.is_some() {
         tracing::info!("traces are exported over OTLP");
     }
-    Telemetry { traces: provider }
+    Telemetry {
+        traces: provider,
+        logs: guard,
+    }
 }
 
 /// The OTLP trace pipeline, when `OTEL_EXPORTER_OTLP_ENDPOINT` (or the traces-only

@@ -4,7 +4,9 @@
 //! memory at idle, after loading 100 000 products and after 100 000 checkouts.
 //!
 //! Usage (see `benches/load.sh`, which builds in release and pins cores):
-//! `load-harness --app PATH --hello PATH [--connections N] [--seconds S] [--server-cpu C]`
+//! `load-harness --app PATH --hello PATH [--connections N] [--seconds S] [--server-cpu C]
+//! [--rust-log FILTER]` — the app's `RUST_LOG`, `warn` by default (no access log); `info`
+//! is the production default, one JSON access-log line per request (to /dev/null here).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a report is what it is for
 
@@ -26,6 +28,7 @@ struct Args {
     server_cpu: Option<String>,
     products: u64,
     checkouts: u64,
+    rust_log: String,
 }
 
 fn args() -> Result<Args, LoadError> {
@@ -37,6 +40,7 @@ fn args() -> Result<Args, LoadError> {
         server_cpu: None,
         products: 100_000,
         checkouts: 100_000,
+        rust_log: "warn".into(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -49,6 +53,7 @@ fn args() -> Result<Args, LoadError> {
             "--server-cpu" => a.server_cpu = Some(value()?),
             "--products" => a.products = value()?.parse()?,
             "--checkouts" => a.checkouts = value()?.parse()?,
+            "--rust-log" => a.rust_log = value()?,
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
@@ -209,7 +214,7 @@ async fn main() -> Result<(), LoadError> {
                 "JWT_SECRET_KEY",
                 "load harness secret, thirty-two bytes or more",
             ),
-            ("RUST_LOG", "warn"),
+            ("RUST_LOG", a.rust_log.as_str()),
             // As the container image sets it (deploy/Dockerfile): return freed memory at once.
             ("MIMALLOC_PURGE_DELAY", "0"),
         ],
