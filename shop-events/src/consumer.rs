@@ -73,11 +73,16 @@ const REQUEUE_PAUSE: Duration = Duration::from_millis(250);
 
 const ATTEMPTS: &str = "x-shop-attempts";
 
-fn attempts(d: &Delivery) -> u32 {
+/// The message header `name`, if the message has it.
+fn header(d: &Delivery, name: &str) -> Option<AMQPValue> {
     d.properties
         .headers()
         .as_ref()
-        .and_then(|h| h.inner().get(ATTEMPTS).cloned())
+        .and_then(|h| h.inner().get(name).cloned())
+}
+
+fn attempts(d: &Delivery) -> u32 {
+    header(d, ATTEMPTS)
         .and_then(|v| match v {
             AMQPValue::LongUInt(n) => Some(n),
             AMQPValue::LongLongInt(n) => u32::try_from(n).ok(),
@@ -284,11 +289,7 @@ impl EventConsumer {
         };
         // The trace it belongs to: the handler's span continues it, and events the handler
         // makes carry it on.
-        event.traceparent = d
-            .properties
-            .headers()
-            .as_ref()
-            .and_then(|h| h.inner().get(crate::trace::TRACEPARENT).cloned())
+        event.traceparent = header(&d, crate::trace::TRACEPARENT)
             .and_then(|v| match v {
                 AMQPValue::LongString(s) => Some(s.to_string()),
                 _ => None,
