@@ -5,8 +5,6 @@
 //! and events carry the trace to their consumers. Unset, no exporter exists and the spans
 //! below `info` that only traces want are never even created.
 
-use std::collections::HashMap;
-
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
@@ -140,9 +138,5 @@ fn tracer_provider() -> Option<SdkTracerProvider> {
 
 /// The W3C `traceparent` of the current span, for events made inside it.
 fn current_traceparent() -> Option<String> {
-    use tracing_opentelemetry::OpenTelemetrySpanExt;
-    let context = tracing::Span::current().context();
-    let mut carrier = HashMap::new();
-    opentelemetry::global::get_text_map_propagator(|p| p.inject_context(&context, &mut carrier));
-    carrier.remove("traceparent")
+    shop_events::traceparent_of(&tracing::Span::current())
 }

@@ -24,6 +24,9 @@ pub mod rabbit;
 pub mod relay;
 mod trace;
 
+#[cfg(feature = "otel")]
+pub use trace::traceparent_of;
+
 pub use bus::InProcessBus;
 pub use consumer::{ConsumerConfig, ConsumerMetrics, EventConsumer};
 pub use publisher::{Delivery, EventPublisher, PublishError};

@@ -41,19 +41,26 @@ pub(crate) fn handle_span(queue: &str, event: &DomainEvent) -> Span {
 /// when spans are exported (so the consumer's span is its child), else the event's.
 pub(crate) fn outgoing(span: &Span, event: &DomainEvent) -> Option<String> {
     #[cfg(feature = "otel")]
-    {
-        use tracing_opentelemetry::OpenTelemetrySpanExt;
-        let mut carrier = std::collections::HashMap::new();
-        opentelemetry::global::get_text_map_propagator(|p| {
-            p.inject_context(&span.context(), &mut carrier);
-        });
-        if let Some(tp) = carrier.remove(TRACEPARENT) {
-            return Some(tp);
-        }
+    if let Some(tp) = traceparent_of(span) {
+        return Some(tp);
     }
     #[cfg(not(feature = "otel"))]
     let _ = span;
     event.traceparent.clone()
+}
+
+/// The W3C `traceparent` of `span` as the installed propagator writes it; `None` when it is
+/// not part of an exported trace. An application gives `tracing::Span::current()` to it in
+/// the function it hands to [`shop_core::trace::set_traceparent_source`].
+#[cfg(feature = "otel")]
+#[must_use]
+pub fn traceparent_of(span: &Span) -> Option<String> {
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    let mut carrier = std::collections::HashMap::new();
+    opentelemetry::global::get_text_map_propagator(|p| {
+        p.inject_context(&span.context(), &mut carrier);
+    });
+    carrier.remove(TRACEPARENT)
 }
 
 fn continue_trace(span: &Span, traceparent: Option<&str>) {
