@@ -6,7 +6,8 @@
 //!
 //! Every response passes through one middleware stack: request ID (`x-request-id`, generated
 //! when absent, echoed), the client's address ([`ClientAddrLayer`]), a tracing span per
-//! request, the [access log](access_log) (one `info` line per request), metrics, security headers, CORS for configured origins, a concurrency limit for
+//! request, the [access log](access_log) (one `info` line per request), metrics, security
+//! headers, CORS for configured origins, a concurrency limit for
 //! the whole process that sheds load with an immediate `503` instead of queueing, a request
 //! timeout (`503`), a body size limit (`413`), gzip compression. Every error the app produces
 //! is `application/problem+json` ([`ApiError`]) with a stable `code`, the same for the same

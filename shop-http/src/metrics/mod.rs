@@ -70,6 +70,19 @@ pub enum LoginOutcome {
     Throttled,
 }
 
+impl LoginOutcome {
+    const ALL: [Self; 3] = [Self::Succeeded, Self::Failed, Self::Throttled];
+
+    /// The `outcome` label.
+    fn label(self) -> &'static str {
+        match self {
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Throttled => "throttled",
+        }
+    }
+}
+
 fn latency_histogram() -> Histogram {
     // 0.5 ms … ~16 s.
     Histogram::new(exponential_buckets(0.0005, 2.0, 16))
@@ -231,8 +244,10 @@ impl Metrics {
         );
         // Every outcome from the start: a rate over a series that appears later misses its
         // first increase.
-        for outcome in ["succeeded", "failed", "throttled"] {
-            let _ = logins.get_or_create(&LoginLabels { outcome });
+        for outcome in LoginOutcome::ALL {
+            let _ = logins.get_or_create(&LoginLabels {
+                outcome: outcome.label(),
+            });
         }
         let ready = Gauge::default();
         registry.register(
@@ -326,12 +341,11 @@ impl Metrics {
 
     /// Records how a login attempt ended.
     pub fn observe_login(&self, outcome: LoginOutcome) {
-        let outcome = match outcome {
-            LoginOutcome::Succeeded => "succeeded",
-            LoginOutcome::Failed => "failed",
-            LoginOutcome::Throttled => "throttled",
-        };
-        self.logins.get_or_create(&LoginLabels { outcome }).inc();
+        self.logins
+            .get_or_create(&LoginLabels {
+                outcome: outcome.label(),
+            })
+            .inc();
     }
 
     /// Records one finished request.
