@@ -227,11 +227,11 @@ impl DomainEvent {
 
     /// `product.stock_low`.
     #[must_use]
-    pub fn stock_low(p: &Product, threshold: u32) -> Self {
+    pub fn stock_low(p: &Product, stock: u32, threshold: u32) -> Self {
         Self::new(
             EventType::StockLow,
             p.id.as_uuid(),
-            json!({ "product_id": p.id, "sku": p.sku, "stock": p.stock, "threshold": threshold }),
+            json!({ "product_id": p.id, "sku": p.sku, "stock": stock, "threshold": threshold }),
         )
     }
 

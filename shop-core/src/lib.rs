@@ -11,6 +11,8 @@
 //! - **Ports**: [`CatalogStore`], [`CartStore`], [`OrderStore`], [`CheckoutStore`],
 //!   [`OutboxStore`], [`ReviewStore`], [`UserStore`], [`RefreshTokenStore`],
 //!   [`ProcessedEventStore`] (consumers' deduplication, see [`inbox`]).
+//! - **Rules decided once**: [`checkout::decide`] turns a locked cart and its products into
+//!   an order and its events, or a refusal; every store calls it.
 //! - **Services**: [`CheckoutService`] (the atomic checkout), [`OrderService`] (the status
 //!   machine), [`CartService`], [`ReviewService`], [`RetentionService`] (deletes what no
 //!   longer needs keeping).
@@ -28,6 +30,7 @@
 
 pub mod cart;
 pub mod catalog;
+pub mod checkout;
 pub mod error;
 pub mod event;
 pub mod id;
@@ -50,6 +53,7 @@ pub use catalog::{
     Description, ImageUrl, NewProduct, Price, Product, ProductCursor, ProductInput, ProductName,
     ProductPatch, ProductPatchInput, ProductQuery, ProductSort, SearchText, Sku, Slug,
 };
+pub use checkout::{CheckoutConfig, CheckoutDecision, PlaceOrder, PlaceOrderOutcome, StockTake};
 pub use error::{Conflict, Error, Result};
 pub use event::{DomainEvent, EventType, OutboxClaim, OutboxRecord, OutboxStats};
 pub use id::{CartId, EventId, OrderId, ProductId, ReviewId, TokenFamilyId, UserId};
@@ -57,7 +61,7 @@ pub use inbox::{ProcessingClaim, ProcessingState};
 pub use money::{Currency, Money, MoneyError};
 pub use order::{
     IdempotencyKey, Order, OrderCursor, OrderLine, OrderQuery, OrderStatus, OrderTransition,
-    PlaceOrder, PlaceOrderOutcome, RequestFingerprint,
+    RequestFingerprint,
 };
 pub use page::{Page, PageLimit};
 pub use retention::{PurgeReport, RetentionPolicy, RetentionService};
@@ -65,8 +69,8 @@ pub use review::{
     Rating, RatingSummary, Review, ReviewBody, ReviewCursor, ReviewInput, ReviewQuery, ReviewTitle,
 };
 pub use service::{
-    CartService, CartView, CartViewLine, CheckoutConfig, CheckoutOutcome, CheckoutRequest,
-    CheckoutService, OrderService, ReviewService,
+    CartService, CartView, CartViewLine, CheckoutOutcome, CheckoutRequest, CheckoutService,
+    OrderService, ReviewService,
 };
 pub use store::{
     CartStore, CatalogStore, CheckoutStore, CommerceStore, OrderStore, OutboxStore,

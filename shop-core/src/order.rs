@@ -267,45 +267,6 @@ impl OrderQuery {
     }
 }
 
-/// The input of the one atomic checkout operation.
-///
-/// All or nothing, a store must: record the idempotency key (or, if the user already used it,
-/// change nothing and return the order it names); take `quantity` units of every line's product
-/// only where the product is active, still has the snapshot's price and has enough stock; insert
-/// the order; clear the cart only if its version is still `cart_version`; and append
-/// `OrderPlaced` plus a `StockLow` for every product whose stock fell below
-/// `low_stock_threshold` to the outbox.
-#[derive(Debug, Clone)]
-pub struct PlaceOrder {
-    /// The order to insert, already priced.
-    pub order: Order,
-    /// The cart version the order was priced from.
-    pub cart_version: u64,
-    /// The client's retry key.
-    pub idempotency_key: IdempotencyKey,
-    /// Digest of the client's request.
-    pub fingerprint: RequestFingerprint,
-    /// Products whose stock falls below this (from at or above it) raise `StockLow`.
-    pub low_stock_threshold: u32,
-    /// The events to append with the order (`OrderPlaced`).
-    pub events: Vec<DomainEvent>,
-}
-
-/// What the atomic checkout did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PlaceOrderOutcome {
-    /// The order was placed.
-    Placed(Order),
-    /// The key was used before; nothing changed. Here is the order it placed then, and the
-    /// fingerprint of that request.
-    Replayed {
-        /// The first order.
-        order: Order,
-        /// Fingerprint recorded with the key.
-        fingerprint: RequestFingerprint,
-    },
-}
-
 /// The input of the atomic status change.
 ///
 /// All or nothing, a store must: move the order from `from` to `to` only if its status is still

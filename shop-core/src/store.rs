@@ -9,13 +9,13 @@ use async_trait::async_trait;
 
 use crate::cart::{Cart, CartCommand};
 use crate::catalog::{Product, ProductCursor, ProductPatch, ProductQuery, Slug};
+use crate::checkout::{PlaceOrder, PlaceOrderOutcome};
 use crate::error::Result;
 use crate::event::{DomainEvent, OutboxClaim, OutboxRecord, OutboxStats};
 use crate::id::{EventId, OrderId, ProductId, TokenFamilyId, UserId};
 use crate::inbox::{ProcessingClaim, ProcessingState};
 use crate::order::{
-    IdempotencyKey, Order, OrderCursor, OrderQuery, OrderTransition, PlaceOrder, PlaceOrderOutcome,
-    RequestFingerprint,
+    IdempotencyKey, Order, OrderCursor, OrderQuery, OrderTransition, RequestFingerprint,
 };
 use crate::page::Page;
 use crate::review::{RatingSummary, Review, ReviewCursor, ReviewQuery};
@@ -92,7 +92,10 @@ pub trait OrderStore: Send + Sync {
 /// The two operations that change stock, orders, carts and the outbox together.
 #[async_trait]
 pub trait CheckoutStore: Send + Sync {
-    /// Places an order atomically; see [`PlaceOrder`] for exactly what that means.
+    /// Places an order atomically, or finds the one the key placed before; see [`PlaceOrder`]
+    /// for exactly what that means. A refusal from [`decide`](crate::checkout::decide) is
+    /// returned as it is, with nothing changed; so is any store error — a replay is only
+    /// ever the [`PlaceOrderOutcome::Replayed`] outcome.
     async fn place_order(&self, request: &PlaceOrder) -> Result<PlaceOrderOutcome>;
 
     /// Moves an order to another status atomically; see [`OrderTransition`].

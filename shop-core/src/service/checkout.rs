@@ -1,35 +1,12 @@
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use tracing::instrument;
 
-use crate::cart::Cart;
-use crate::error::{Conflict, Error, Result};
-use crate::event::DomainEvent;
-use crate::id::{OrderId, ProductId, UserId};
-use crate::money::{Money, MoneyError};
-use crate::order::{
-    IdempotencyKey, Order, OrderLine, OrderStatus, PlaceOrder, PlaceOrderOutcome,
-    RequestFingerprint,
-};
+use crate::checkout::{CheckoutConfig, PlaceOrder, PlaceOrderOutcome};
+use crate::error::{Conflict, Result};
+use crate::id::UserId;
+use crate::order::{IdempotencyKey, Order, RequestFingerprint};
 use crate::store::CommerceStore;
-use crate::time::now;
-use crate::validate::FieldError;
-
-/// Checkout settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CheckoutConfig {
-    /// A sale that takes a product's stock below this raises `StockLow`.
-    pub low_stock_threshold: u32,
-}
-
-impl Default for CheckoutConfig {
-    fn default() -> Self {
-        Self {
-            low_stock_threshold: 5,
-        }
-    }
-}
 
 /// One checkout attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,13 +34,14 @@ pub struct CheckoutOutcome {
 
 /// Turns a user's cart into an order.
 ///
-/// Validates the cart (not empty, every product active, one currency), snapshots current
-/// prices, then makes ONE atomic store call ([`CheckoutStore::place_order`]) that takes the
-/// stock, writes the order, clears the cart, records the idempotency key and appends
-/// `OrderPlaced` — all or nothing. The store re-checks price and stock inside its unit of work,
-/// so a concurrent price change or sale can never slip between the read and the write.
+/// One atomic store call ([`CheckoutStore::place_order`]) does everything: inside its unit of
+/// work the store locks the cart and its products, lets [`decide`] price the cart and check
+/// it, and writes the order, stock, key, cleared cart and events — or finds that the key
+/// already placed an order. The service only compares the request's fingerprint with the one
+/// recorded with that key.
 ///
 /// [`CheckoutStore::place_order`]: crate::store::CheckoutStore::place_order
+/// [`decide`]: crate::checkout::decide
 #[derive(Clone)]
 pub struct CheckoutService {
     store: Arc<dyn CommerceStore>,
@@ -88,59 +66,20 @@ impl CheckoutService {
     /// Checks the user's cart out; replaying the same key returns the first order.
     ///
     /// # Errors
-    /// - validation (`empty_cart`, `currency_mismatch`) for a cart that cannot be ordered;
-    /// - [`Conflict::ProductUnavailable`] / [`Conflict::ProductChanged`] when the catalog
-    ///   moved under the cart;
-    /// - [`Error::InsufficientStock`] when a line cannot be filled (nothing changes);
+    /// - the refusals of [`decide`](crate::checkout::decide): an empty cart, a cart that
+    ///   changed since the client saw it, an unavailable product, mixed currencies,
+    ///   insufficient stock (nothing changes);
     /// - [`Conflict::IdempotencyKeyReused`] for the same key with another fingerprint;
-    /// - [`Conflict::ConcurrentModification`] when the cart changed during checkout;
-    /// - store errors.
+    /// - store errors, as they are: a failure is never taken for a replay.
     #[instrument(skip_all, fields(user_id = %request.user_id), err(level = "debug"))]
     pub async fn checkout(&self, request: &CheckoutRequest) -> Result<CheckoutOutcome> {
-        // No look-up of the key first: the store checks it inside its transaction, and a
-        // replay whose cart is gone fails on the way there and is found below. That saves a
-        // round trip on every first attempt, which is nearly every checkout.
-        match self.place(request).await {
-            Ok(outcome) => Ok(outcome),
-            // A retry of a placed order (its cart now empty), or a racing request with the same
-            // key that won and emptied the cart or took the last units: either way this request
-            // is a replay of that order, whatever error it met on the way.
-            Err(e) => match self.find(request).await {
-                Ok(Some((order, fingerprint))) => replay(order, &fingerprint, request),
-                _ => Err(e),
-            },
-        }
-    }
-
-    async fn find(&self, request: &CheckoutRequest) -> Result<Option<(Order, RequestFingerprint)>> {
-        self.store
-            .find_order_by_idempotency_key(request.user_id, &request.idempotency_key)
-            .await
-    }
-
-    async fn place(&self, request: &CheckoutRequest) -> Result<CheckoutOutcome> {
-        let cart = self
-            .store
-            .get_cart(request.user_id)
-            .await?
-            .filter(|c| !c.is_empty())
-            .ok_or_else(|| {
-                Error::from(FieldError::new("cart", "empty_cart", "the cart is empty"))
-            })?;
-        if let Some(expected) = request.expected_cart_version
-            && expected != cart.version
-        {
-            return Err(Conflict::CartChanged { expected }.into());
-        }
-        let order = self.price_order(&cart).await?;
-        let place = PlaceOrder {
-            events: vec![DomainEvent::order_placed(&order)],
-            order,
-            cart_version: cart.version,
-            idempotency_key: request.idempotency_key.clone(),
-            fingerprint: request.fingerprint.clone(),
-            low_stock_threshold: self.config.low_stock_threshold,
-        };
+        let place = PlaceOrder::new(
+            request.user_id,
+            request.idempotency_key.clone(),
+            request.fingerprint.clone(),
+            self.config,
+        )
+        .expecting_cart_version(request.expected_cart_version);
         match self.store.place_order(&place).await? {
             PlaceOrderOutcome::Placed(order) => Ok(CheckoutOutcome {
                 order,
@@ -150,66 +89,6 @@ impl CheckoutService {
                 replay(order, &fingerprint, request)
             }
         }
-    }
-
-    /// Builds the order a cart would become at current prices, without placing it.
-    async fn price_order(&self, cart: &Cart) -> Result<Order> {
-        let ids: Vec<ProductId> = cart.lines.iter().map(|l| l.product_id).collect();
-        let products: HashMap<ProductId, _> = self
-            .store
-            .get_products(&ids)
-            .await?
-            .into_iter()
-            .map(|p| (p.id, p))
-            .collect();
-        let mut lines = Vec::with_capacity(cart.lines.len());
-        let mut currency = None;
-        for line in &cart.lines {
-            let product = products
-                .get(&line.product_id)
-                .filter(|p| p.active)
-                .ok_or(Conflict::ProductUnavailable(line.product_id))?;
-            if product.stock < line.quantity.get() {
-                // Early, cheap refusal; the store checks again atomically.
-                return Err(Error::InsufficientStock {
-                    product_id: product.id,
-                    requested: line.quantity.get(),
-                    available: product.stock,
-                });
-            }
-            let unit_price = product.price.money();
-            let expected = *currency.get_or_insert(unit_price.currency());
-            if expected != unit_price.currency() {
-                return Err(FieldError::from(MoneyError::CurrencyMismatch {
-                    left: expected,
-                    right: unit_price.currency(),
-                })
-                .at("cart")
-                .into());
-            }
-            lines.push(OrderLine {
-                product_id: product.id,
-                sku: product.sku.clone(),
-                name: product.name.clone(),
-                unit_price,
-                quantity: line.quantity,
-                line_total: unit_price.checked_mul(i64::from(line.quantity.get()))?,
-            });
-        }
-        let currency = currency.ok_or_else(|| {
-            Error::from(FieldError::new("cart", "empty_cart", "the cart is empty"))
-        })?;
-        let total = Money::sum(currency, lines.iter().map(|l| l.line_total))?;
-        let at = now();
-        Ok(Order {
-            id: OrderId::generate(),
-            user_id: cart.user_id,
-            lines,
-            total,
-            status: OrderStatus::Pending,
-            created_at: at,
-            updated_at: at,
-        })
     }
 }
 

@@ -6,6 +6,6 @@ mod orders;
 mod reviews;
 
 pub use cart::{CartService, CartView, CartViewLine};
-pub use checkout::{CheckoutConfig, CheckoutOutcome, CheckoutRequest, CheckoutService};
+pub use checkout::{CheckoutOutcome, CheckoutRequest, CheckoutService};
 pub use orders::OrderService;
 pub use reviews::ReviewService;

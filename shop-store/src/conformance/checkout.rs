@@ -2,11 +2,10 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use shop_core::time::now;
 use shop_core::{
-    Cart, CartCommand, Conflict, Currency, DomainEvent, Error, EventType, IdempotencyKey, Money,
+    CartCommand, CheckoutConfig, Conflict, Currency, Error, EventType, IdempotencyKey, Money,
     OrderService, OrderStatus, PlaceOrder, PlaceOrderOutcome, Price, ProductId, ProductPatch,
-    RequestFingerprint,
+    RequestFingerprint, UserId,
 };
 
 use super::Store;
@@ -79,10 +78,8 @@ pub async fn checkout_is_all_or_nothing(store: Store) {
         matches!(err, Err(Error::InsufficientStock { product_id, requested: 2, available: 1 }) if product_id == b.id),
         "{err:?}"
     );
-    // Also straight through the store, past the service's early check.
-    let mut order = checkout_order_for(&store, &cart).await;
-    order.lines.reverse();
-    let placed = store.place_order(&place(&cart, order, "key-2b")).await;
+    // Also straight through the store.
+    let placed = store.place_order(&place(u.id, "key-2b")).await;
     assert!(
         matches!(placed, Err(Error::InsufficientStock { .. })),
         "{placed:?}"
@@ -103,43 +100,14 @@ pub async fn checkout_is_all_or_nothing(store: Store) {
     );
 }
 
-/// An order for `cart` at current prices, built by hand (to call the store directly).
-async fn checkout_order_for(store: &Store, cart: &Cart) -> shop_core::Order {
-    let mut lines = Vec::new();
-    for l in &cart.lines {
-        let p = store.get_product(l.product_id).await.unwrap().unwrap();
-        let unit = p.price.money();
-        lines.push(shop_core::OrderLine {
-            product_id: p.id,
-            sku: p.sku,
-            name: p.name,
-            unit_price: unit,
-            quantity: l.quantity,
-            line_total: unit.checked_mul(i64::from(l.quantity.get())).unwrap(),
-        });
-    }
-    let total = Money::sum(Currency::USD, lines.iter().map(|l| l.line_total)).unwrap();
-    let at = now();
-    shop_core::Order {
-        id: shop_core::OrderId::generate(),
-        user_id: cart.user_id,
-        lines,
-        total,
-        status: OrderStatus::Pending,
-        created_at: at,
-        updated_at: at,
-    }
-}
-
-fn place(cart: &Cart, order: shop_core::Order, key: &str) -> PlaceOrder {
-    PlaceOrder {
-        events: vec![DomainEvent::order_placed(&order)],
-        order,
-        cart_version: cart.version,
-        idempotency_key: IdempotencyKey::parse(key).unwrap(),
-        fingerprint: RequestFingerprint::parse("fp-1").unwrap(),
-        low_stock_threshold: 0,
-    }
+/// A checkout of `user`'s cart straight through the store (fingerprint `fp-1`).
+fn place(user: UserId, key: &str) -> PlaceOrder {
+    PlaceOrder::new(
+        user,
+        IdempotencyKey::parse(key).unwrap(),
+        RequestFingerprint::parse("fp-1").unwrap(),
+        CheckoutConfig::default(),
+    )
 }
 
 /// An empty (or never created) cart cannot be checked out.
@@ -183,14 +151,9 @@ pub async fn checkout_idempotent_replay(store: Store) {
     assert_eq!((found, fp.as_str()), (first.order.clone(), "fp-1"));
 
     // The store itself answers a reused key with the first order and changes nothing, even
-    // when handed a fresh cart and order.
-    let cart = add(&store, u.id, p.id, 1).await;
-    let fresh = checkout_order_for(&store, &cart).await;
-    match store
-        .place_order(&place(&cart, fresh, "same"))
-        .await
-        .unwrap()
-    {
+    // with a full cart to check out.
+    add(&store, u.id, p.id, 1).await;
+    match store.place_order(&place(u.id, "same")).await.unwrap() {
         PlaceOrderOutcome::Replayed { order, fingerprint } => {
             assert_eq!(order, first.order);
             assert_eq!(fingerprint.as_str(), "fp-1");
@@ -237,39 +200,53 @@ pub async fn checkout_refuses_unavailable_products(store: Store) {
     assert_eq!(stock(&store, p.id).await, 10);
 }
 
-/// The store refuses an order priced at a price that is no longer current.
-pub async fn place_order_refuses_stale_price(store: Store) {
+/// The order is priced at the price current when the store locks the product, not the price
+/// when the line was added.
+pub async fn checkout_charges_the_current_price(store: Store) {
     let u = user("k7");
     let p = seeded(&store, "K-7", 100, 10).await;
-    let cart = add(&store, u.id, p.id, 1).await;
-    let order = checkout_order_for(&store, &cart).await;
+    add(&store, u.id, p.id, 2).await;
     let patch = ProductPatch {
         price: Some(Price::new(Money::new(150, Currency::USD)).unwrap()),
         ..ProductPatch::default()
     };
     store.update_product(p.id, &patch).await.unwrap();
-    assert_conflict(
-        store.place_order(&place(&cart, order, "k7")).await,
-        &Conflict::ProductChanged(p.id),
-    );
-    assert_eq!(stock(&store, p.id).await, 10);
-    assert_eq!(store.get_cart(u.id).await.unwrap(), Some(cart));
+    let order = checkout(&store, u.id, "k7").await.unwrap().order;
+    assert_eq!(order.lines[0].unit_price, Money::new(150, Currency::USD));
+    assert_eq!(order.total, Money::new(300, Currency::USD));
 }
 
-/// The store refuses to clear a cart that changed after it was priced.
-pub async fn place_order_refuses_stale_cart(store: Store) {
+/// A checkout that names the cart version the client saw is refused once the cart has moved
+/// on, and changes nothing (the key stays free).
+pub async fn checkout_refuses_a_cart_changed_since_seen(store: Store) {
     let u = user("k8");
     let p = seeded(&store, "K-8", 100, 10).await;
     let q2 = seeded(&store, "K-8B", 100, 10).await;
-    let cart = add(&store, u.id, p.id, 1).await;
-    let order = checkout_order_for(&store, &cart).await;
-    add(&store, u.id, q2.id, 1).await;
+    let seen = add(&store, u.id, p.id, 1).await;
+    let now_cart = add(&store, u.id, q2.id, 1).await;
+    let mut stale = request(u.id, "k8");
+    stale.expected_cart_version = Some(seen.version);
     assert_conflict(
-        store.place_order(&place(&cart, order, "k8")).await,
-        &Conflict::ConcurrentModification,
+        checkout_service(&store).checkout(&stale).await,
+        &Conflict::CartChanged {
+            expected: seen.version,
+        },
     );
     assert_eq!(stock(&store, p.id).await, 10);
-    assert_eq!(store.get_cart(u.id).await.unwrap().unwrap().lines.len(), 2);
+    assert_eq!(store.get_cart(u.id).await.unwrap(), Some(now_cart.clone()));
+    let key = IdempotencyKey::parse("k8").unwrap();
+    assert!(
+        store
+            .find_order_by_idempotency_key(u.id, &key)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // With the version it has now, the same key places the order.
+    let mut fresh = request(u.id, "k8");
+    fresh.expected_cart_version = Some(now_cart.version);
+    let out = checkout_service(&store).checkout(&fresh).await.unwrap();
+    assert_eq!(out.order.lines.len(), 2);
 }
 
 /// A sale that takes stock below the threshold appends `StockLow` after `OrderPlaced`.
@@ -367,6 +344,34 @@ pub async fn concurrent_same_key_checkouts_place_one_order(store: Store) {
     }
     assert_eq!(ids.len(), 1, "exactly one order");
     assert_eq!(stock(&store, p.id).await, 97);
+    assert_eq!(events_of(&store, EventType::OrderPlaced).await.len(), 1);
+}
+
+/// Racing checkouts of one cart under different keys place one order; the others find the
+/// cart empty (a refusal, never a store conflict or a second order).
+pub async fn concurrent_checkouts_of_one_cart_place_one_order(store: Store) {
+    let u = user("one-cart");
+    let p = seeded(&store, "ONE-CART", 100, 100).await;
+    add(&store, u.id, p.id, 2).await;
+    let handles: Vec<_> = (0..8)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move { checkout(&store, u.id, &format!("key-{i}")).await })
+        })
+        .collect();
+    let mut placed = 0;
+    for h in handles {
+        match h.await.unwrap() {
+            Ok(out) => {
+                assert!(!out.replayed);
+                placed += 1;
+            }
+            Err(Error::Validation(v)) if v.has("cart") => {}
+            Err(other) => panic!("unexpected checkout error: {other:?}"),
+        }
+    }
+    assert_eq!(placed, 1);
+    assert_eq!(stock(&store, p.id).await, 98);
     assert_eq!(events_of(&store, EventType::OrderPlaced).await.len(), 1);
 }
 

@@ -4,11 +4,11 @@ use std::ops::Bound;
 
 use async_trait::async_trait;
 use shop_core::catalog::MAX_STOCK;
-use shop_core::time::now;
+use shop_core::checkout::{self, CheckoutDecision};
 use shop_core::{
-    CartCommand, CheckoutStore, Conflict, DomainEvent, Error, IdempotencyKey, Order, OrderCursor,
-    OrderId, OrderQuery, OrderStatus, OrderStore, OrderTransition, Page, PlaceOrder,
-    PlaceOrderOutcome, RequestFingerprint, Result, Timestamp, UserId,
+    CartCommand, CheckoutStore, Conflict, Error, IdempotencyKey, Order, OrderCursor, OrderId,
+    OrderQuery, OrderStatus, OrderStore, OrderTransition, Page, PlaceOrder, PlaceOrderOutcome,
+    RequestFingerprint, Result, Timestamp, UserId,
 };
 
 use super::{Commerce, MemoryStore};
@@ -69,9 +69,8 @@ impl OrderStore for MemoryStore {
 #[async_trait]
 impl CheckoutStore for MemoryStore {
     async fn place_order(&self, request: &PlaceOrder) -> Result<PlaceOrderOutcome> {
-        let order = &request.order;
         let mut c = self.commerce.write();
-        let key = (order.user_id, request.idempotency_key.clone());
+        let key = (request.user_id, request.idempotency_key.clone());
         if let Some((id, fingerprint)) = c.idempotency.get(&key)
             && let Some(first) = c.orders.get(id)
         {
@@ -80,50 +79,28 @@ impl CheckoutStore for MemoryStore {
                 fingerprint: fingerprint.clone(),
             });
         }
-        // Check everything before changing anything: that is what makes it all-or-nothing.
-        for line in &order.lines {
-            let p = c
-                .products
-                .get(&line.product_id)
-                .filter(|p| p.active)
-                .ok_or(Conflict::ProductUnavailable(line.product_id))?;
-            if p.price.money() != line.unit_price {
-                return Err(Conflict::ProductChanged(line.product_id).into());
+        // The write lock is the unit of work: decide on what it guards, then write.
+        let CheckoutDecision {
+            order,
+            stock,
+            events,
+        } = checkout::decide(request, c.carts.get(&request.user_id), |id| {
+            c.products.get(&id)
+        })?;
+        for take in &stock {
+            if let Some(p) = c.products.get_mut(&take.product_id) {
+                p.stock = take.remaining;
             }
         }
-        for (id, qty) in order.quantities_by_product() {
-            let stock = c.products.get(&id).map_or(0, |p| p.stock);
-            if stock < qty {
-                return Err(Error::InsufficientStock {
-                    product_id: id,
-                    requested: qty,
-                    available: stock,
-                });
-            }
+        if let Some(cart) = c.carts.get_mut(&request.user_id) {
+            cart.apply(&CartCommand::Clear, request.at)?;
         }
-        if c.carts.get(&order.user_id).map(|cart| cart.version) != Some(request.cart_version) {
-            return Err(Conflict::ConcurrentModification.into());
-        }
-
-        let mut low = Vec::new();
-        for line in &order.lines {
-            if let Some(p) = c.products.get_mut(&line.product_id) {
-                let before = p.stock;
-                p.stock -= line.quantity.get();
-                if before >= request.low_stock_threshold && p.stock < request.low_stock_threshold {
-                    low.push(DomainEvent::stock_low(p, request.low_stock_threshold));
-                }
-            }
-        }
-        if let Some(cart) = c.carts.get_mut(&order.user_id) {
-            cart.apply(&CartCommand::Clear, now())?;
-        }
-        c.orders.insert(order.id, order.clone());
         c.orders_by_created.insert((order.created_at, order.id));
         c.idempotency
             .insert(key, (order.id, request.fingerprint.clone()));
-        c.append(request.events.iter().cloned().chain(low));
-        Ok(PlaceOrderOutcome::Placed(order.clone()))
+        c.orders.insert(order.id, order.clone());
+        c.append(events);
+        Ok(PlaceOrderOutcome::Placed(order))
     }
 
     async fn transition_order(&self, t: &OrderTransition) -> Result<Order> {

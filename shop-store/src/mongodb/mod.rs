@@ -1,5 +1,11 @@
 //! The MongoDB adapter (feature `mongodb`), built on the official driver.
 //!
+//! Checkout records the idempotency key (or reads the earlier one) with one upsert, claims
+//! the cart with one `findOneAndUpdate`, reads the products, lets
+//! [`shop_core::checkout::decide`] decide, and sets every product's stock with one pipeline
+//! update; snapshot isolation makes a product changed meanwhile a write conflict, and the
+//! whole transaction is retried.
+//!
 //! Checkout, cancel and every catalog write are multi-document transactions run through the
 //! driver's convenient-transaction helper, which retries on `TransientTransactionError` and
 //! re-commits on `UnknownTransactionCommitResult`. **Transactions need a replica set**: a
@@ -304,6 +310,13 @@ impl MongoStore {
     /// Reserves `n` consecutive outbox positions; returns the first. Done outside any
     /// transaction so appends never conflict on the counter (positions of an aborted
     /// transaction are simply skipped).
+    ///
+    /// Why a shared counter at all, rather than positions made up locally (a clock and a
+    /// random suffix, say): the relay publishes in position order, and an event caused by an
+    /// earlier one (an order cancelled after it was placed, maybe by another replica) must
+    /// come after it. A counter read after the earlier commit guarantees that; clocks of
+    /// several replicas do not. Checkout hides the round trip by asking while it reads the
+    /// products.
     async fn reserve_seqs(&self, n: usize) -> Result<u64> {
         let n = i64::try_from(n).map_err(Error::internal)?;
         let counter = self

@@ -1,18 +1,20 @@
-use ::mongodb::bson::{Document, doc};
-use ::mongodb::options::ReturnDocument;
+use std::collections::HashMap;
+
+use ::mongodb::bson::{Bson, Document, doc};
 use ::mongodb::{ClientSession, Collection};
 use async_trait::async_trait;
+use futures::TryStreamExt;
 use shop_core::catalog::MAX_STOCK;
-use shop_core::time::now;
+use shop_core::checkout::{self, CheckoutDecision};
 use shop_core::{
-    CheckoutStore, Conflict, DomainEvent, Error, IdempotencyKey, Order, OrderCursor, OrderId,
-    OrderQuery, OrderStatus, OrderStore, OrderTransition, Page, PlaceOrder, PlaceOrderOutcome,
-    Product, RequestFingerprint, Result, Timestamp, UserId,
+    CheckoutStore, Conflict, Error, IdempotencyKey, Order, OrderCursor, OrderId, OrderQuery,
+    OrderStatus, OrderStore, OrderTransition, Page, PlaceOrder, PlaceOrderOutcome, Product,
+    ProductId, RequestFingerprint, Result, Timestamp, UserId,
 };
 use tracing::instrument;
 
 use super::docs::{self, date, id, text};
-use super::error::{carry, is_duplicate, map};
+use super::error::{carry, map};
 use super::outbox::insert_events;
 use super::{MongoStore, newest_after, newest_first};
 
@@ -57,6 +59,27 @@ async fn find_by_key(
         RequestFingerprint::parse(text(&record, "fingerprint", "idempotency key").map_err(carry)?)
             .map_err(|e| carry(Error::internal(e)))?;
     Ok(Some((docs::order(&order_doc).map_err(carry)?, fingerprint)))
+}
+
+/// The replay of the order `record` (an idempotency record) names, read in `session`.
+async fn replayed(
+    orders: &Collection<Document>,
+    session: &mut ClientSession,
+    record: &Document,
+) -> ::mongodb::error::Result<PlaceOrderOutcome> {
+    let order_id = text(record, "order_id", "idempotency key").map_err(carry)?;
+    let order = orders
+        .find_one(doc! { "_id": order_id })
+        .session(session)
+        .await?
+        .ok_or_else(|| carry(Error::internal("idempotency key names a missing order")))?;
+    let fingerprint =
+        RequestFingerprint::parse(text(record, "fingerprint", "idempotency key").map_err(carry)?)
+            .map_err(|e| carry(Error::internal(e)))?;
+    Ok(PlaceOrderOutcome::Replayed {
+        order: docs::order(&order).map_err(carry)?,
+        fingerprint,
+    })
 }
 
 #[async_trait]
@@ -120,12 +143,8 @@ impl OrderStore for MongoStore {
 
 #[async_trait]
 impl CheckoutStore for MongoStore {
-    #[instrument(skip_all, fields(db.system = "mongodb", order_id = %req.order.id, user_id = %req.order.user_id))]
+    #[instrument(skip_all, fields(db.system = "mongodb", order_id = %req.order_id, user_id = %req.user_id))]
     async fn place_order(&self, req: &PlaceOrder) -> Result<PlaceOrderOutcome> {
-        let order = &req.order;
-        let wanted = order.quantities_by_product();
-        // Room for OrderPlaced and a StockLow per product.
-        let first_seq = self.reserve_seqs(req.events.len() + wanted.len()).await?;
         let (products, carts, orders, keys, outbox) = (
             self.col("products"),
             self.col("carts"),
@@ -133,111 +152,100 @@ impl CheckoutStore for MongoStore {
             self.col("idempotency_keys"),
             self.col("outbox"),
         );
-        let user = id(order.user_id.as_uuid());
-        let cart_version = i64::try_from(req.cart_version).map_err(Error::internal)?;
+        let user = id(req.user_id.as_uuid());
         in_transaction!(self, s => async {
-            if let Some((first, fingerprint)) =
-                find_by_key(&keys, &orders, Some(&mut *s), order.user_id, &req.idempotency_key)
-                    .await?
-            {
-                return Ok(PlaceOrderOutcome::Replayed {
-                    order: first,
-                    fingerprint,
-                });
-            }
-            // Claim the cart: the version check and bump make racing checkouts of one user
-            // conflict here (and the loser's retry then sees the new version).
-            let claimed = carts
+            // Record the key, or read the one recorded before, in one write: a request racing
+            // with the same key write-conflicts here and, retried, reads the winner's record.
+            let earlier = keys
                 .find_one_and_update(
-                    doc! { "_id": &user, "version": cart_version },
+                    doc! { "_id": key_id(req.user_id, &req.idempotency_key) },
+                    doc! { "$setOnInsert": {
+                        "order_id": id(req.order_id.as_uuid()),
+                        "fingerprint": req.fingerprint.as_str(),
+                        "created_at": date(req.at),
+                    } },
+                )
+                .upsert(true)
+                .session(&mut *s)
+                .await?;
+            if let Some(record) = earlier {
+                return replayed(&orders, s, &record).await;
+            }
+
+            // Claim the cart: clear it and bump its version, reading it as it was. Racing
+            // checkouts of one user write-conflict here; the retry sees the cleared cart.
+            let cart = carts
+                .find_one_and_update(
+                    doc! { "_id": &user },
                     doc! {
-                        "$set": { "lines": [], "updated_at": date(now()) },
+                        "$set": { "lines": [], "updated_at": date(req.at) },
                         "$inc": { "version": 1_i64 },
                     },
                 )
                 .session(&mut *s)
-                .await?;
-            if claimed.is_none() {
-                return Err(carry(Conflict::ConcurrentModification));
-            }
-
-            let mut low_stock = Vec::new();
-            for (&product_id, &qty) in &wanted {
-                let line = order
-                    .lines
-                    .iter()
-                    .find(|l| l.product_id == product_id)
-                    .ok_or_else(|| carry(Error::internal("line vanished")))?;
-                let price = line.unit_price;
-                // Conditional decrement: active, same price, enough stock — or no change.
-                let before = products
-                    .find_one_and_update(
-                        doc! {
-                            "_id": id(product_id.as_uuid()),
-                            "active": true,
-                            "price_minor": price.minor(),
-                            "currency": price.currency().code(),
-                            "stock": { "$gte": i64::from(qty) },
-                        },
-                        doc! { "$inc": { "stock": -i64::from(qty) } },
-                    )
-                    .return_document(ReturnDocument::Before)
-                    .session(&mut *s)
-                    .await?;
-                let Some(before) = before else {
-                    let current = products
-                        .find_one(doc! { "_id": id(product_id.as_uuid()) })
+                .await?
+                .map(|d| docs::cart(&d, req.user_id))
+                .transpose()
+                .map_err(carry)?;
+            let ids: Vec<Bson> = cart
+                .iter()
+                .flat_map(|c| &c.lines)
+                .map(|l| Bson::from(id(l.product_id.as_uuid())))
+                .collect();
+            // The outbox positions come from a counter outside the transaction (see
+            // `reserve_seqs`); asking for them while the products are read costs no extra
+            // round trip. Room for OrderPlaced and a StockLow per product.
+            let (found, first_seq) = futures::try_join!(
+                async {
+                    let mut cursor = products
+                        .find(doc! { "_id": { "$in": &ids } })
                         .session(&mut *s)
                         .await?;
-                    let refusal = match current.map(|d| docs::product(&d)).transpose() {
-                        Err(e) => e,
-                        Ok(None) => Conflict::ProductUnavailable(product_id).into(),
-                        Ok(Some(p)) if !p.active => Conflict::ProductUnavailable(product_id).into(),
-                        Ok(Some(p)) if p.price.money() != price => {
-                            Conflict::ProductChanged(product_id).into()
-                        }
-                        Ok(Some(p)) => Error::InsufficientStock {
-                            product_id,
-                            requested: qty,
-                            available: p.stock,
-                        },
-                    };
-                    return Err(carry(refusal));
-                };
-                let p: Product = docs::product(&before).map_err(carry)?;
-                let left = p.stock - qty;
-                if p.stock >= req.low_stock_threshold && left < req.low_stock_threshold {
-                    let after = Product { stock: left, ..p };
-                    low_stock.push(DomainEvent::stock_low(&after, req.low_stock_threshold));
-                }
-            }
+                    cursor.stream(&mut *s).try_collect::<Vec<Document>>().await
+                },
+                async { self.reserve_seqs(1 + ids.len()).await.map_err(carry) },
+            )?;
+            let found: HashMap<ProductId, Product> = found
+                .iter()
+                .map(|d| docs::product(d).map(|p| (p.id, p)))
+                .collect::<Result<_>>()
+                .map_err(carry)?;
+            let CheckoutDecision {
+                order,
+                stock,
+                events,
+            } = checkout::decide(req, cart.as_ref(), |pid| found.get(&pid)).map_err(carry)?;
 
-            orders
-                .insert_one(docs::order_doc(order))
+            // Snapshot isolation: a product changed since this transaction's snapshot makes
+            // this write conflict and the whole checkout retry, so the stock `decide` saw is
+            // the stock it replaces. One update sets every product's new stock.
+            let branches: Vec<Document> = stock
+                .iter()
+                .map(|t| {
+                    doc! {
+                        "case": { "$eq": ["$_id", id(t.product_id.as_uuid())] },
+                        "then": i64::from(t.remaining),
+                    }
+                })
+                .collect();
+            let taken = products
+                .update_many(
+                    doc! { "_id": { "$in": &ids } },
+                    vec![doc! { "$set": { "stock": {
+                        "$switch": { "branches": branches, "default": "$stock" },
+                    } } }],
+                )
                 .session(&mut *s)
                 .await?;
-            let recorded = keys
-                .insert_one(doc! {
-                    "_id": key_id(order.user_id, &req.idempotency_key),
-                    "order_id": id(order.id.as_uuid()),
-                    "fingerprint": req.fingerprint.as_str(),
-                    "created_at": date(order.created_at),
-                })
-                .session(&mut *s)
-                .await;
-            match recorded {
-                // Another request with this key won; the caller looks up and replays its order.
-                Err(e) if is_duplicate(&e) => {
-                    return Err(carry(Conflict::ConcurrentModification));
-                }
-                other => {
-                    other?;
-                }
+            if taken.matched_count != stock.len() as u64 {
+                return Err(carry(Error::internal("a product vanished during checkout")));
             }
-            let events: Vec<DomainEvent> =
-                req.events.iter().cloned().chain(low_stock).collect();
+            orders
+                .insert_one(docs::order_doc(&order))
+                .session(&mut *s)
+                .await?;
             insert_events(&outbox, s, first_seq, &events).await?;
-            Ok(PlaceOrderOutcome::Placed(order.clone()))
+            Ok(PlaceOrderOutcome::Placed(order))
         })
     }
 

@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 use shop_core::time::now;
-use shop_core::{Cart, CartCommand, CartId, CartStore, Error, Result, UserId};
+use shop_core::{Cart, CartCommand, CartId, CartStore, Error, Result, Timestamp, UserId};
 use sqlx::mysql::MySqlConnection;
 use sqlx::{MySql, QueryBuilder, Row};
 use tracing::instrument;
@@ -43,13 +43,17 @@ async fn load_cart(
 }
 
 /// Empties a cart and bumps its version.
-pub(super) async fn clear_cart(conn: &mut MySqlConnection, user_id: UserId) -> TxResult<()> {
+pub(super) async fn clear_cart(
+    conn: &mut MySqlConnection,
+    user_id: UserId,
+    at: Timestamp,
+) -> TxResult<()> {
     sqlx::query("DELETE FROM cart_lines WHERE user_id = ?")
         .bind(user_id.as_uuid())
         .execute(&mut *conn)
         .await?;
     sqlx::query("UPDATE carts SET version = version + 1, updated_at = ? WHERE user_id = ?")
-        .bind(now())
+        .bind(at)
         .bind(user_id.as_uuid())
         .execute(&mut *conn)
         .await?;

@@ -1,10 +1,11 @@
 //! The MySQL / MariaDB adapter (feature `mysql`), built on sqlx.
 //!
-//! Every write that must be atomic is one InnoDB transaction. Checkout locks the user's cart
-//! row, then the products in ID order (so two checkouts can never deadlock each other on the
-//! same products), takes the stock with conditional `UPDATE … WHERE stock >= ?` statements whose
-//! row counts are checked, and writes order, lines, idempotency key, cart and outbox before one
-//! `COMMIT`. Connections run at READ COMMITTED, so no gap locks: different users' carts and
+//! Every write that must be atomic is one InnoDB transaction. Checkout records the idempotency
+//! key (a duplicate means a replay), locks the user's cart row, its lines and their products
+//! in ID order with one `SELECT … FOR UPDATE` (so two checkouts can never deadlock each other
+//! on the same products), lets [`shop_core::checkout::decide`] decide, and writes the stock
+//! (one `UPDATE`), the order, its lines, the cleared cart and the outbox rows (multi-row
+//! inserts) before one `COMMIT`. Connections run at READ COMMITTED, so no gap locks: different users' carts and
 //! checkouts never lock each other. Deadlocks and lock-wait timeouts are retried a bounded number of times with
 //! jittered backoff; every other failure rolls back and surfaces as a typed
 //! [`shop_core::Error`]. Only parameterised queries are used.

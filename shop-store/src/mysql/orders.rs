@@ -2,10 +2,11 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use shop_core::catalog::MAX_STOCK;
+use shop_core::checkout::{self, CheckoutDecision};
 use shop_core::{
-    CheckoutStore, Conflict, DomainEvent, Error, IdempotencyKey, Order, OrderCursor, OrderId,
-    OrderLine, OrderQuery, OrderStatus, OrderStore, OrderTransition, Page, PlaceOrder,
-    PlaceOrderOutcome, Product, ProductId, RequestFingerprint, Result, Timestamp, UserId,
+    Cart, CartId, CartLine, CheckoutStore, Conflict, Error, IdempotencyKey, Order, OrderCursor,
+    OrderId, OrderLine, OrderQuery, OrderStatus, OrderStore, OrderTransition, Page, PlaceOrder,
+    PlaceOrderOutcome, Product, ProductId, Quantity, RequestFingerprint, Result, Timestamp, UserId,
 };
 use sqlx::mysql::MySqlConnection;
 use sqlx::{MySql, QueryBuilder, Row};
@@ -14,7 +15,7 @@ use tracing::instrument;
 use super::cart::clear_cart;
 use super::error::{TxResult, is_duplicate, map};
 use super::outbox::insert_events;
-use super::rows::{self, LINE_COLUMNS, ORDER_COLUMNS, PRODUCT_COLUMNS, text};
+use super::rows::{self, LINE_COLUMNS, ORDER_COLUMNS, PRODUCT_COLUMNS_OF_P, text};
 use super::{MySqlStore, push_keyset};
 
 /// Fills in the lines of `orders` with one query.
@@ -87,86 +88,119 @@ async fn find_by_key(
     Ok(Some((order, fingerprint)))
 }
 
+/// The user's cart and the products it names, read and locked in one statement.
+///
+/// The cart row is locked first (racing checkouts of one user queue there), then its lines,
+/// then each line's product: the lines are read in primary-key order `(user_id, product_id)`,
+/// so products are locked in ID order and two checkouts cannot deadlock on each other's
+/// products.
+async fn lock_cart_and_products(
+    conn: &mut MySqlConnection,
+    user_id: UserId,
+) -> TxResult<(Option<Cart>, HashMap<ProductId, Product>)> {
+    let sql = format!(
+        "SELECT c.id AS cart_id, c.version AS cart_version, c.updated_at AS cart_updated_at, \
+         l.position AS line_position, l.quantity AS line_quantity, l.product_id AS line_product, \
+         {PRODUCT_COLUMNS_OF_P} \
+         FROM carts c \
+         LEFT JOIN cart_lines l ON l.user_id = c.user_id \
+         LEFT JOIN products p ON p.id = l.product_id \
+         WHERE c.user_id = ? ORDER BY l.product_id FOR UPDATE"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(user_id.as_uuid())
+        .fetch_all(&mut *conn)
+        .await?;
+    let Some(head) = rows.first() else {
+        return Ok((None, HashMap::new()));
+    };
+    let mut lines = Vec::with_capacity(rows.len());
+    let mut products = HashMap::with_capacity(rows.len());
+    for row in &rows {
+        let Some(product_id) = row.try_get::<Option<uuid::Uuid>, _>("line_product")? else {
+            continue; // an empty cart: one row whose line columns are NULL
+        };
+        let quantity = i64::from(row.try_get::<u16, _>("line_quantity")?);
+        let position: u16 = row.try_get("line_position")?;
+        lines.push((
+            position,
+            CartLine {
+                product_id: ProductId::from_uuid(product_id),
+                quantity: Quantity::new(quantity).map_err(|e| Error::internal(e.to_string()))?,
+            },
+        ));
+        // A deleted product leaves its product columns NULL.
+        if row.try_get::<Option<uuid::Uuid>, _>("id")?.is_some() {
+            let p = rows::product(row)?;
+            products.insert(p.id, p);
+        }
+    }
+    lines.sort_unstable_by_key(|(position, _)| *position);
+    let cart = Cart {
+        id: CartId::from_uuid(head.try_get("cart_id")?),
+        user_id,
+        lines: lines.into_iter().map(|(_, l)| l).collect(),
+        version: head.try_get("cart_version")?,
+        updated_at: head.try_get("cart_updated_at")?,
+    };
+    Ok((Some(cart), products))
+}
+
 impl MySqlStore {
     async fn place_order_once(&self, req: &PlaceOrder) -> TxResult<PlaceOrderOutcome> {
-        let order = &req.order;
         let mut tx = self.pool.begin().await?;
 
-        if let Some((first, fingerprint)) =
-            find_by_key(&mut tx, order.user_id, &req.idempotency_key).await?
+        // Record the key first: of racing requests with one key, the second waits here on the
+        // first's uncommitted row and then gets a duplicate (the first committed: a replay) or
+        // the row (the first rolled back). One statement both reserves the key and finds a
+        // replay, and it holds no other lock while it waits.
+        let recorded = sqlx::query(
+            "INSERT INTO idempotency_keys (user_id, idem_key, order_id, fingerprint, created_at) \
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(req.user_id.as_uuid())
+        .bind(req.idempotency_key.as_str())
+        .bind(req.order_id.as_uuid())
+        .bind(req.fingerprint.as_str())
+        .bind(req.at)
+        .execute(&mut *tx)
+        .await;
+        if let Err(e) = &recorded
+            && is_duplicate(e)
         {
-            return Ok(PlaceOrderOutcome::Replayed {
-                order: first,
-                fingerprint,
-            });
+            let (order, fingerprint) = find_by_key(&mut tx, req.user_id, &req.idempotency_key)
+                .await?
+                .ok_or_else(|| Error::internal("a duplicate idempotency key vanished"))?;
+            tx.rollback().await?;
+            return Ok(PlaceOrderOutcome::Replayed { order, fingerprint });
         }
+        recorded?;
 
-        // Lock the cart first: racing checkouts of one user queue here, and the loser then
-        // sees the version moved.
-        let version: Option<u64> =
-            sqlx::query_scalar("SELECT version FROM carts WHERE user_id = ? FOR UPDATE")
-                .bind(order.user_id.as_uuid())
-                .fetch_optional(&mut *tx)
-                .await?;
-        if version != Some(req.cart_version) {
-            return Err(Conflict::ConcurrentModification.into());
+        let (cart, products) = lock_cart_and_products(&mut tx, req.user_id).await?;
+        let CheckoutDecision {
+            order,
+            stock,
+            events,
+        } = checkout::decide(req, cart.as_ref(), |id| products.get(&id))?;
+
+        // Every product row is locked and `decide` checked the stock, so the new values are
+        // written as they are: one statement for all of them.
+        let mut qb = QueryBuilder::<MySql>::new("UPDATE products SET stock = CASE id");
+        for take in &stock {
+            qb.push(" WHEN ")
+                .push_bind(take.product_id.as_uuid())
+                .push(" THEN ")
+                .push_bind(take.remaining);
         }
-
-        // Lock the products in ID order and check every line before changing anything.
-        let wanted = order.quantities_by_product();
-        let mut qb = QueryBuilder::<MySql>::new(format!(
-            "SELECT {PRODUCT_COLUMNS} FROM products WHERE id IN ("
-        ));
+        qb.push(" END WHERE id IN (");
         let mut list = qb.separated(", ");
-        for id in wanted.keys() {
-            list.push_bind(id.as_uuid());
+        for take in &stock {
+            list.push_bind(take.product_id.as_uuid());
         }
-        qb.push(") ORDER BY id FOR UPDATE");
-        let products: HashMap<ProductId, Product> = qb
-            .build()
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|r| rows::product(r).map(|p| (p.id, p)))
-            .collect::<TxResult<_>>()?;
-        for line in &order.lines {
-            let p = products
-                .get(&line.product_id)
-                .filter(|p| p.active)
-                .ok_or(Conflict::ProductUnavailable(line.product_id))?;
-            if p.price.money() != line.unit_price {
-                return Err(Conflict::ProductChanged(line.product_id).into());
-            }
-        }
-        let mut low_stock = Vec::new();
-        for (&id, &qty) in &wanted {
-            let available = products.get(&id).map_or(0, |p| p.stock);
-            let taken =
-                sqlx::query("UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ?")
-                    .bind(qty)
-                    .bind(id.as_uuid())
-                    .bind(qty)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-            if taken != 1 {
-                return Err(Error::InsufficientStock {
-                    product_id: id,
-                    requested: qty,
-                    available,
-                }
-                .into());
-            }
-            if let Some(p) = products.get(&id) {
-                let left = p.stock - qty;
-                if p.stock >= req.low_stock_threshold && left < req.low_stock_threshold {
-                    let after = Product {
-                        stock: left,
-                        ..p.clone()
-                    };
-                    low_stock.push(DomainEvent::stock_low(&after, req.low_stock_threshold));
-                }
-            }
+        qb.push(")");
+        let updated = qb.build().execute(&mut *tx).await?.rows_affected();
+        if updated != stock.len() as u64 {
+            return Err(Error::internal("a locked product vanished during checkout").into());
         }
 
         sqlx::query(
@@ -199,30 +233,10 @@ impl MySqlStore {
         });
         qb.build().execute(&mut *tx).await?;
 
-        let recorded = sqlx::query(
-            "INSERT INTO idempotency_keys (user_id, idem_key, order_id, fingerprint, created_at) \
-             VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(order.user_id.as_uuid())
-        .bind(req.idempotency_key.as_str())
-        .bind(order.id.as_uuid())
-        .bind(req.fingerprint.as_str())
-        .bind(order.created_at)
-        .execute(&mut *tx)
-        .await;
-        match recorded {
-            // Another request with this key won; the caller looks up and replays its order.
-            Err(e) if is_duplicate(&e) => return Err(Conflict::ConcurrentModification.into()),
-            other => {
-                other?;
-            }
-        }
-
-        clear_cart(&mut tx, order.user_id).await?;
-        let events: Vec<DomainEvent> = req.events.iter().cloned().chain(low_stock).collect();
+        clear_cart(&mut tx, req.user_id, req.at).await?;
         insert_events(&mut tx, &events).await?;
         tx.commit().await?;
-        Ok(PlaceOrderOutcome::Placed(order.clone()))
+        Ok(PlaceOrderOutcome::Placed(order))
     }
 
     async fn transition_once(&self, t: &OrderTransition) -> TxResult<Order> {
@@ -330,7 +344,7 @@ impl OrderStore for MySqlStore {
 
 #[async_trait]
 impl CheckoutStore for MySqlStore {
-    #[instrument(skip_all, fields(db.system = "mysql", order_id = %request.order.id, user_id = %request.order.user_id))]
+    #[instrument(skip_all, fields(db.system = "mysql", order_id = %request.order_id, user_id = %request.user_id))]
     async fn place_order(&self, request: &PlaceOrder) -> Result<PlaceOrderOutcome> {
         self.retrying("place_order", || self.place_order_once(request))
             .await

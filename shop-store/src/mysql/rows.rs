@@ -19,6 +19,9 @@ use super::error::TxResult;
 
 pub(super) const PRODUCT_COLUMNS: &str = "id, sku, slug, name, description, image_url, \
      price_minor, currency, stock, active, created_at, updated_at";
+/// [`PRODUCT_COLUMNS`] qualified with `p.`, for joins (a test keeps the two lists equal).
+pub(super) const PRODUCT_COLUMNS_OF_P: &str = "p.id, p.sku, p.slug, p.name, p.description, \
+     p.image_url, p.price_minor, p.currency, p.stock, p.active, p.created_at, p.updated_at";
 pub(super) const ORDER_COLUMNS: &str =
     "id, user_id, status, total_minor, currency, created_at, updated_at";
 pub(super) const LINE_COLUMNS: &str = "order_id, product_id, sku, name, unit_price_minor, \
@@ -201,4 +204,15 @@ pub(super) fn outbox_record(row: &MySqlRow) -> TxResult<OutboxRecord> {
             traceparent: text_opt(row, "traceparent")?.map(str::to_owned),
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn qualified_product_columns_are_the_product_columns() {
+        assert_eq!(
+            super::PRODUCT_COLUMNS_OF_P.replace("p.", ""),
+            super::PRODUCT_COLUMNS
+        );
+    }
 }
