@@ -333,6 +333,59 @@ pub async fn query_sort_orders(store: Store) {
     assert_eq!(names, vec!["Apple", "Banana", "Cherry", "apple"]);
 }
 
+/// A text search, walked page by page in every sort and combined with a price filter, finds
+/// exactly the products a full scan finds — for rare text (a few matches in a larger
+/// catalog), common text and text no name has.
+pub async fn query_text_search_matches_a_full_scan(store: Store) {
+    let words = [
+        "Mug", "Plate", "Bowl", "Spoon", "Fork", "Knife", "Cup", "Jar",
+    ];
+    let mut all = Vec::new();
+    for i in 0..72_i64 {
+        let word = words[usize::try_from(i).unwrap() % words.len()];
+        // Four products in 72 carry a rare word, in mixed case; one has every trigram of
+        // "zebra mug" without the phrase.
+        let name = match i {
+            7 => "Zebra Mug".to_owned(),
+            15 => "Zebra then a Mug".to_owned(),
+            30 => format!("{word} with ZEBRA stripes"),
+            61 => format!("zebra {word}"),
+            _ => format!("{word} no. {}", i % 9),
+        };
+        let p = product(&format!("T-{i}"), &name, 100 + (i % 5) * 50, 1);
+        store.create_product(&p).await.unwrap();
+        all.push(p);
+    }
+    for (text, min_price) in [
+        ("zebra", None),
+        ("ZEBRA MU", None),
+        ("zebra mug", None),
+        ("zebra", Some(200)),
+        ("mug", None),
+        ("mug", Some(250)),
+        ("no. 4", None),
+        ("okapi", None),
+    ] {
+        for sort in [
+            ProductSort::Newest,
+            ProductSort::Name,
+            ProductSort::PriceAsc,
+            ProductSort::PriceDesc,
+        ] {
+            let mut q = query();
+            q.text = Some(SearchText::parse(text).unwrap());
+            q.min_price = min_price;
+            q.sort = sort;
+            q.limit = limit(2);
+            let got = all_pages(&store, q.clone()).await;
+            let mut want: Vec<shop_core::Product> =
+                all.iter().filter(|p| q.matches(p)).cloned().collect();
+            want.sort_by(|a, b| sort.compare(a, b));
+            assert_eq!(got, want, "{text:?} {min_price:?} {sort:?}");
+        }
+    }
+}
+
 /// Walking every page of every sort visits each product once, with many equal keys.
 pub async fn query_pagination_walks_without_gaps(store: Store) {
     let mut ids = BTreeSet::new();

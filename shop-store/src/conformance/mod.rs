@@ -100,6 +100,7 @@ macro_rules! conformance_tests {
             product_delete,
             product_writes_emit_events,
             query_text_search_is_literal,
+            query_text_search_matches_a_full_scan,
             query_price_and_active_filters,
             query_max_stock_filter,
             query_sort_orders,

@@ -18,6 +18,7 @@ use shop_core::{
 
 mod cart;
 mod catalog;
+mod name_index;
 mod orders;
 mod outbox;
 mod processed_events;
@@ -59,6 +60,7 @@ struct Commerce {
     by_name: BTreeSet<(String, ProductId)>,
     by_price: BTreeSet<(i64, ProductId)>,
     by_created: BTreeSet<(Timestamp, ProductId)>,
+    names: name_index::NameIndex,
     carts: HashMap<UserId, Cart>,
     orders: HashMap<OrderId, Order>,
     orders_by_created: BTreeSet<(Timestamp, OrderId)>,
@@ -81,6 +83,7 @@ impl Commerce {
         self.by_name.insert((p.name.as_str().to_owned(), p.id));
         self.by_price.insert((p.price.money().minor(), p.id));
         self.by_created.insert((p.created_at, p.id));
+        self.names.insert(p.id, p.name.as_str());
     }
 
     fn unindex(&mut self, p: &Product) {
@@ -89,6 +92,7 @@ impl Commerce {
         self.by_name.remove(&(p.name.as_str().to_owned(), p.id));
         self.by_price.remove(&(p.price.money().minor(), p.id));
         self.by_created.remove(&(p.created_at, p.id));
+        self.names.remove(p.id);
     }
 
     fn check_unique(&self, p: &Product) -> Result<()> {
