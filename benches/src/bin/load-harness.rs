@@ -4,9 +4,11 @@
 //! memory at idle, after loading 100 000 products and after 100 000 checkouts.
 //!
 //! Usage (see `benches/load.sh`, which builds in release and pins cores):
-//! `load-harness --app PATH --hello PATH [--connections N] [--seconds S] [--server-cpu C]
-//! [--rust-log FILTER]` — the app's `RUST_LOG`, `warn` by default (no access log); `info`
-//! is the production default, one JSON access-log line per request (to /dev/null here).
+//! `load-harness --app PATH --hello PATH [--connections N] [--seconds S] [--server-cpu LIST]
+//! [--threads N] [--rust-log FILTER]` — `--server-cpu` is a `taskset` CPU list for both
+//! servers (`1`, `0-3`); `--threads` the generator's worker threads (default: the CPUs it may
+//! run on); `--rust-log` the app's `RUST_LOG`, `warn` by default (no access log); `info` is
+//! the production default, one JSON access-log line per request (to /dev/null here).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a report is what it is for
 
@@ -26,6 +28,7 @@ struct Args {
     connections: usize,
     seconds: u64,
     server_cpu: Option<String>,
+    threads: usize,
     products: u64,
     checkouts: u64,
     rust_log: String,
@@ -38,6 +41,7 @@ fn args() -> Result<Args, LoadError> {
         connections: 32,
         seconds: 10,
         server_cpu: None,
+        threads: std::thread::available_parallelism().map_or(1, usize::from),
         products: 100_000,
         checkouts: 100_000,
         rust_log: "warn".into(),
@@ -51,6 +55,7 @@ fn args() -> Result<Args, LoadError> {
             "--connections" => a.connections = value()?.parse()?,
             "--seconds" => a.seconds = value()?.parse()?,
             "--server-cpu" => a.server_cpu = Some(value()?),
+            "--threads" => a.threads = value()?.parse()?,
             "--products" => a.products = value()?.parse()?,
             "--checkouts" => a.checkouts = value()?.parse()?,
             "--rust-log" => a.rust_log = value()?,
@@ -183,16 +188,24 @@ fn print_table(rows: &[Row]) {
     }
 }
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), LoadError> {
+fn main() -> Result<(), LoadError> {
     let a = args()?;
+    // Several generator threads: one thread saturates before a server on several cores does.
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(a.threads.max(1))
+        .enable_all()
+        .build()?
+        .block_on(run(a))
+}
+
+async fn run(a: Args) -> Result<(), LoadError> {
     let cpu = a.server_cpu.as_deref();
     let window = Budget::Time(Duration::from_secs(a.seconds));
     let c = a.connections;
     let mut rows = Vec::new();
     eprintln!(
-        "{c} connections, {} s per scenario, server CPUs {cpu:?}",
-        a.seconds
+        "{c} connections, {} s per scenario, server CPUs {cpu:?}, {} generator threads",
+        a.seconds, a.threads
     );
 
     {
@@ -274,6 +287,8 @@ async fn main() -> Result<(), LoadError> {
     let create = Scenario::CreateProduct { bearer: admin };
     let loaded = drive(app.addr, c, Budget::Count(a.products), &create).await?;
     let after_products = app.rss_mib();
+    // The same search with the catalog 100 000 products larger (none of them a mug).
+    let search_large = drive(app.addr, c, window, &search).await?;
     let bought = drive(app.addr, c, Budget::Count(a.checkouts), &checkout).await?;
     let after_checkouts = app.rss_mib();
     println!();
@@ -295,6 +310,17 @@ async fn main() -> Result<(), LoadError> {
         bought.rate(),
         after_checkouts.0,
         after_checkouts.1
+    );
+    println!();
+    println!(
+        "| search with {} more products | requests/s | p50 | p99 |\n|---|---:|---:|---:|",
+        loaded.completed
+    );
+    println!(
+        "| GET /api/products?q=mug | {:.0} | {:.2} ms | {:.2} ms |",
+        search_large.rate(),
+        search_large.percentile(50.0).as_secs_f64() * 1e3,
+        search_large.percentile(99.0).as_secs_f64() * 1e3,
     );
     Ok(())
 }
