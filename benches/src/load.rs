@@ -17,6 +17,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
 
 /// Any failure of the generator or an unexpected answer.
 pub type LoadError = Box<dyn std::error::Error + Send + Sync>;
@@ -273,4 +274,113 @@ pub async fn drive(
         elapsed,
         latencies_us,
     })
+}
+
+/// Sends a JSON body (with a bearer token if given), insists on `expected`, parses the answer.
+///
+/// # Errors
+/// On a transport failure, another status or an answer that is not JSON.
+pub async fn json_of(
+    conn: &mut Conn,
+    expected: StatusCode,
+    method: Method,
+    path: &str,
+    bearer: Option<&str>,
+    body: Value,
+) -> Result<Value, LoadError> {
+    let headers: Vec<(&str, &str)> = bearer.map(|b| ("authorization", b)).into_iter().collect();
+    let bytes = conn
+        .expect(expected, method, path, &headers, Some(body.to_string()))
+        .await?;
+    Ok(serde_json::from_slice(&bytes)?)
+}
+
+/// Signs in and returns the `Authorization` header value.
+///
+/// # Errors
+/// When signing in fails.
+pub async fn bearer_for(conn: &mut Conn, email: &str, password: &str) -> Result<String, LoadError> {
+    let session = json_of(
+        conn,
+        StatusCode::OK,
+        Method::POST,
+        "/api/auth/login",
+        None,
+        json!({"email": email, "password": password}),
+    )
+    .await?;
+    let token = session["access_token"].as_str().ok_or("no access_token")?;
+    Ok(format!("Bearer {token}"))
+}
+
+/// What [`prepare`] made: a product with stock for any run, and signed-in users.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The product every scenario reads and buys (`LOAD-MUG`, a billion units).
+    pub product_id: String,
+    /// One `Authorization` value per user (`load{i}@example.com`).
+    pub bearers: Vec<String>,
+    /// The admin's `Authorization` value.
+    pub admin: String,
+}
+
+/// Through the API alone (so any server with the shop's API can be driven): signs the admin
+/// (`admin@shop.local`) in, creates the product and registers and signs in `users` users.
+///
+/// # Errors
+/// When a step is refused.
+pub async fn prepare(
+    addr: SocketAddr,
+    admin_password: &str,
+    users: usize,
+) -> Result<Prepared, LoadError> {
+    let mut setup = Conn::open(addr).await?;
+    let admin = bearer_for(&mut setup, "admin@shop.local", admin_password).await?;
+    let product = json_of(
+        &mut setup,
+        StatusCode::CREATED,
+        Method::POST,
+        "/api/products",
+        Some(&admin),
+        json!({"sku": "LOAD-MUG", "name": "Load mug", "price_minor": 1250, "currency": "EUR",
+               "stock": 1_000_000_000_i64}),
+    )
+    .await?;
+    let product_id = product["id"].as_str().ok_or("no product id")?.to_owned();
+    let mut bearers = Vec::with_capacity(users);
+    for i in 0..users {
+        let email = format!("load{i}@example.com");
+        json_of(
+            &mut setup,
+            StatusCode::CREATED,
+            Method::POST,
+            "/api/auth/register",
+            None,
+            json!({"email": email, "password": "a load passphrase", "display_name": "Load"}),
+        )
+        .await?;
+        bearers.push(bearer_for(&mut setup, &email, "a load passphrase").await?);
+    }
+    Ok(Prepared {
+        product_id,
+        bearers,
+        admin,
+    })
+}
+
+/// Waits until `GET path` answers 200 (a server starting up), at most a minute.
+///
+/// # Errors
+/// When it never does.
+pub async fn wait_ready(addr: SocketAddr, path: &str) -> Result<(), LoadError> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Ok(mut c) = Conn::open(addr).await
+            && let Ok((StatusCode::OK, _)) = c.send(Method::GET, path, &[], None).await
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(format!("server on {addr} never answered {path}").into())
 }

@@ -14,11 +14,9 @@
 
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use hyper::{Method, StatusCode};
-use serde_json::{Value, json};
-use shop_benches::load::{Budget, Conn, LoadError, Outcome, Scenario, drive};
+use shop_benches::load::{Budget, LoadError, Outcome, Prepared, Scenario, drive, prepare, wait_ready};
 
 const ADMIN_PASSWORD: &str = "load harness admin passphrase";
 
@@ -108,16 +106,7 @@ impl Server {
     }
 
     async fn wait(&self, path: &str) -> Result<(), LoadError> {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            if let Ok(mut c) = Conn::open(self.addr).await
-                && let Ok((StatusCode::OK, _)) = c.send(Method::GET, path, &[], None).await
-            {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        Err(format!("server on {} never answered {path}", self.addr).into())
+        wait_ready(self.addr, path).await
     }
 
     /// (current, peak) resident set size in MiB, from /proc.
@@ -134,35 +123,6 @@ impl Server {
         };
         (field("VmRSS:"), field("VmHWM:"))
     }
-}
-
-async fn json_of(
-    conn: &mut Conn,
-    expected: StatusCode,
-    method: Method,
-    path: &str,
-    bearer: Option<&str>,
-    body: Value,
-) -> Result<Value, LoadError> {
-    let headers: Vec<(&str, &str)> = bearer.map(|b| ("authorization", b)).into_iter().collect();
-    let bytes = conn
-        .expect(expected, method, path, &headers, Some(body.to_string()))
-        .await?;
-    Ok(serde_json::from_slice(&bytes)?)
-}
-
-async fn bearer_for(conn: &mut Conn, email: &str, password: &str) -> Result<String, LoadError> {
-    let session = json_of(
-        conn,
-        StatusCode::OK,
-        Method::POST,
-        "/api/auth/login",
-        None,
-        json!({"email": email, "password": password}),
-    )
-    .await?;
-    let token = session["access_token"].as_str().ok_or("no access_token")?;
-    Ok(format!("Bearer {token}"))
 }
 
 struct Row {
@@ -236,33 +196,11 @@ async fn run(a: Args) -> Result<(), LoadError> {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let idle = app.rss_mib();
 
-    let mut setup = Conn::open(app.addr).await?;
-    let admin = bearer_for(&mut setup, "admin@shop.local", ADMIN_PASSWORD).await?;
-    let product = json_of(
-        &mut setup,
-        StatusCode::CREATED,
-        Method::POST,
-        "/api/products",
-        Some(&admin),
-        json!({"sku": "LOAD-MUG", "name": "Load mug", "price_minor": 1250, "currency": "EUR",
-               "stock": 1_000_000_000_i64}),
-    )
-    .await?;
-    let product_id = product["id"].as_str().ok_or("no product id")?.to_owned();
-    let mut bearers = Vec::with_capacity(c);
-    for i in 0..c {
-        let email = format!("load{i}@example.com");
-        json_of(
-            &mut setup,
-            StatusCode::CREATED,
-            Method::POST,
-            "/api/auth/register",
-            None,
-            json!({"email": email, "password": "a load passphrase", "display_name": "Load"}),
-        )
-        .await?;
-        bearers.push(bearer_for(&mut setup, &email, "a load passphrase").await?);
-    }
+    let Prepared {
+        product_id,
+        bearers,
+        admin,
+    } = prepare(app.addr, ADMIN_PASSWORD, c).await?;
 
     let by_id = Scenario::Get(format!("/api/products/{product_id}"));
     rows.push(Row {
