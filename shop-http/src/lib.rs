@@ -52,7 +52,6 @@ use tower::timeout::error::Elapsed;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -62,7 +61,7 @@ pub use client_addr::{ClientAddr, ClientAddrLayer, TrustedProxies};
 pub use error::{ApiError, ProblemDetails};
 pub use metrics::{LoginOutcome, Metrics};
 pub use serve::serve;
-pub use state::{AppState, Draining, HttpConfig};
+pub use state::{AppState, Draining, HttpConfig, SharedState};
 
 /// Maps middleware failures (load shedding, timeout) to problem responses.
 async fn middleware_error(err: tower::BoxError) -> ApiError {
@@ -195,6 +194,31 @@ async fn problem_for_bare_401(res: Response) -> Response {
     res
 }
 
+/// The security headers every response gets. One function rather than a layer per header:
+/// `Router::layer` clones a route's whole stack for every request, so each layer costs.
+fn security_headers<B>(mut res: axum::http::Response<B>) -> axum::http::Response<B> {
+    let headers = res.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    // A response may set its own (the storefront's pages do).
+    headers
+        .entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(
+            "default-src 'none'; frame-ancestors 'none'",
+        ));
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    res
+}
+
 /// One span per request: method, path, the request ID and the client's address.
 fn request_span<B>(req: &axum::http::Request<B>) -> tracing::Span {
     let request_id = req
@@ -300,27 +324,6 @@ pub fn router_with(state: AppState, config: &HttpConfig, extra: Router) -> Route
             )
             .nest(root, api)
     };
-    let security = ServiceBuilder::new()
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        ));
     // `Router::layer` wraps every route (and the fallbacks) on its own, which lets these
     // layers see the matched route; what must be shared by all of them — the concurrency
     // limit — is one semaphore for the whole router (`GlobalConcurrencyLimitLayer`).
@@ -338,7 +341,7 @@ pub fn router_with(state: AppState, config: &HttpConfig, extra: Router) -> Route
                     metrics::track,
                 ))
                 .layer(PropagateRequestIdLayer::x_request_id())
-                .layer(security)
+                .map_response(security_headers)
                 .layer(cors(&config.cors_origins))
                 .layer(HandleErrorLayer::new(middleware_error))
                 .load_shed()

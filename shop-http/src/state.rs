@@ -15,16 +15,21 @@ use shop_events::RelayMetrics;
 use crate::client_addr::TrustedProxies;
 use crate::metrics::Metrics;
 
-/// The stores and services handlers use. Cheap to clone.
+/// The stores and services handlers use. Cloned for every request, so it is one `Arc`: a
+/// clone is one reference count, not one per store and service. Read its parts through it
+/// (`state.commerce`, `state.metrics`, …; see [`SharedState`]).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<SharedState>);
+
+/// What an [`AppState`] shares; built through [`AppState::new`] and its `with_*` methods.
+#[derive(Clone)]
+pub struct SharedState {
     /// Catalog, carts, orders and outbox (one backend; checkout spans them).
     pub commerce: Arc<dyn CommerceStore>,
     /// Reviews, possibly in another backend; without it the review routes answer 404.
     pub reviews: Option<Arc<dyn ReviewStore>>,
-    /// Everything `/ready` checks (the commerce store is always included). Shared, because
-    /// the state is cloned for every request.
-    pub readiness: Arc<Vec<(&'static str, Arc<dyn StoreHealth>)>>,
+    /// Everything `/ready` checks (the commerce store is always included).
+    pub readiness: Vec<(&'static str, Arc<dyn StoreHealth>)>,
     /// Users and sessions; without it the `/api/auth` routes are not served and requests stay
     /// anonymous.
     pub auth: Option<Arc<AuthService>>,
@@ -39,7 +44,21 @@ pub struct AppState {
     pub(crate) orders: OrderService,
 }
 
+impl std::ops::Deref for AppState {
+    type Target = SharedState;
+
+    fn deref(&self) -> &SharedState {
+        &self.0
+    }
+}
+
 impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::fmt::Debug for SharedState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let names: Vec<_> = self.readiness.iter().map(|(n, _)| *n).collect();
         f.debug_struct("AppState")
@@ -55,53 +74,58 @@ impl AppState {
     #[must_use]
     pub fn new(commerce: Arc<dyn CommerceStore>) -> Self {
         let health: Arc<dyn StoreHealth> = commerce.clone();
-        Self {
+        Self(Arc::new(SharedState {
             carts: CartService::new(commerce.clone()),
             checkout: CheckoutService::new(commerce.clone(), CheckoutConfig::default()),
             orders: OrderService::new(commerce.clone()),
             commerce,
             reviews: None,
-            readiness: Arc::new(vec![("commerce", health)]),
+            readiness: vec![("commerce", health)],
             auth: None,
             metrics: Arc::new(Metrics::new()),
             draining: Draining::default(),
             relay: None,
-        }
+        }))
+    }
+
+    fn parts(&mut self) -> &mut SharedState {
+        Arc::make_mut(&mut self.0)
     }
 
     /// Serves the auth and profile routes with `auth` and authenticates bearer tokens with its
     /// keys.
     #[must_use]
     pub fn with_auth(mut self, auth: AuthService) -> Self {
-        self.auth = Some(Arc::new(auth));
+        self.parts().auth = Some(Arc::new(auth));
         self
     }
 
     /// Serves the review routes from `reviews`.
     #[must_use]
     pub fn with_reviews(mut self, reviews: Arc<dyn ReviewStore>) -> Self {
-        self.reviews = Some(reviews);
+        self.parts().reviews = Some(reviews);
         self
     }
 
     /// Checkout with other settings (e.g. the low-stock threshold).
     #[must_use]
     pub fn with_checkout_config(mut self, config: CheckoutConfig) -> Self {
-        self.checkout = CheckoutService::new(self.commerce.clone(), config);
+        let checkout = CheckoutService::new(self.commerce.clone(), config);
+        self.parts().checkout = checkout;
         self
     }
 
     /// Serves the counters of the outbox relay running beside this API at `/metrics`.
     #[must_use]
     pub fn with_relay_metrics(mut self, relay: Arc<RelayMetrics>) -> Self {
-        self.relay = Some(relay);
+        self.parts().relay = Some(relay);
         self
     }
 
     /// Also checks `dependency` (another store, the broker) in `/ready`.
     #[must_use]
     pub fn with_readiness(mut self, name: &'static str, dependency: Arc<dyn StoreHealth>) -> Self {
-        Arc::make_mut(&mut self.readiness).push((name, dependency));
+        self.parts().readiness.push((name, dependency));
         self
     }
 

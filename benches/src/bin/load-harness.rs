@@ -16,7 +16,9 @@ use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use shop_benches::load::{Budget, LoadError, Outcome, Prepared, Scenario, drive, prepare, wait_ready};
+use shop_benches::load::{
+    Budget, LoadError, Outcome, Prepared, Scenario, drive, prepare, wait_ready,
+};
 
 const ADMIN_PASSWORD: &str = "load harness admin passphrase";
 

@@ -6,11 +6,13 @@
 
 mod process;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 use parking_lot::Mutex;
@@ -27,7 +29,8 @@ use shop_events::{ConsumerMetrics, RelayMetrics};
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    method: String,
+    /// Borrowed for the standard methods: no allocation per request.
+    method: Cow<'static, str>,
     /// The route template (`/api/products/{id}`), never the raw path: bounded cardinality.
     route: String,
     status: u16,
@@ -35,7 +38,7 @@ struct RequestLabels {
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CheckoutLabels {
-    outcome: String,
+    outcome: Cow<'static, str>,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -349,9 +352,9 @@ impl Metrics {
     }
 
     /// Records one finished request.
-    pub fn observe_request(&self, method: &str, route: &str, status: u16, took: Duration) {
+    pub fn observe_request(&self, method: &Method, route: &str, status: u16, took: Duration) {
         let labels = RequestLabels {
-            method: method.to_owned(),
+            method: method_label(method),
             route: route.to_owned(),
             status,
         };
@@ -362,10 +365,10 @@ impl Metrics {
     }
 
     /// Records one checkout outcome: `placed`, `replayed` or an error code.
-    pub fn observe_checkout(&self, outcome: &str) {
+    pub fn observe_checkout(&self, outcome: impl Into<Cow<'static, str>>) {
         self.checkouts
             .get_or_create(&CheckoutLabels {
-                outcome: outcome.to_owned(),
+                outcome: outcome.into(),
             })
             .inc();
     }
@@ -491,6 +494,25 @@ fn raise(counter: &Counter, total: u64) {
     }
 }
 
+/// A method's label: static text for the standard methods, a copy for any other.
+fn method_label(method: &Method) -> Cow<'static, str> {
+    const STANDARD: [(Method, &str); 9] = [
+        (Method::GET, "GET"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::PATCH, "PATCH"),
+        (Method::DELETE, "DELETE"),
+        (Method::HEAD, "HEAD"),
+        (Method::OPTIONS, "OPTIONS"),
+        (Method::CONNECT, "CONNECT"),
+        (Method::TRACE, "TRACE"),
+    ];
+    STANDARD.iter().find(|(m, _)| m == method).map_or_else(
+        || Cow::Owned(method.as_str().to_owned()),
+        |(_, s)| Cow::Borrowed(*s),
+    )
+}
+
 /// Middleware recording every routed request.
 pub(crate) async fn track(
     State(metrics): State<Arc<Metrics>>,
@@ -503,7 +525,7 @@ pub(crate) async fn track(
     let started = Instant::now();
     let res = next.run(req).await;
     metrics.observe_request(
-        method.as_str(),
+        &method,
         route.as_ref().map_or("unmatched", MatchedPath::as_str),
         res.status().as_u16(),
         started.elapsed(),

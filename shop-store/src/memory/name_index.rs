@@ -12,7 +12,7 @@ type Trigram = [char; 3];
 pub(super) struct NameIndex {
     slot_of: HashMap<ProductId, u32>,
     /// Slot → product and its lower-cased name; `None` once freed.
-    slots: Vec<Option<(ProductId, String)>>,
+    slots: Vec<Option<(ProductId, Box<str>)>>,
     free: Vec<u32>,
     /// Sorted slot numbers (4 bytes a posting rather than a 16-byte ID).
     postings: HashMap<Trigram, Vec<u32>>,
@@ -40,7 +40,7 @@ impl NameIndex {
                 posting.insert(at, slot);
             }
         }
-        self.slots[slot as usize] = Some((id, lower));
+        self.slots[slot as usize] = Some((id, lower.into_boxed_str()));
         self.slot_of.insert(id, slot);
     }
 
