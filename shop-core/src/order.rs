@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cart::Quantity;
 use crate::catalog::{ProductName, Sku};
+use crate::error::{Conflict, Error, Result};
 use crate::event::DomainEvent;
 use crate::id::{OrderId, ProductId, UserId};
 use crate::money::Money;
@@ -287,6 +288,28 @@ pub struct OrderTransition {
     pub events: Vec<DomainEvent>,
 }
 
+impl OrderTransition {
+    /// Whether it may happen to `current`, the order as the store read it under lock:
+    /// [`Conflict::ConcurrentModification`] when its status is no longer `from`,
+    /// [`Error::InvalidTransition`] when the status machine forbids `from → to`. Every store
+    /// asks this, so the rule is written once.
+    ///
+    /// # Errors
+    /// The two refusals above.
+    pub fn check(&self, current: &Order) -> Result<()> {
+        if current.status != self.from {
+            return Err(Conflict::ConcurrentModification.into());
+        }
+        if !self.from.can_become(self.to) {
+            return Err(Error::InvalidTransition {
+                from: self.from,
+                to: self.to,
+            });
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -336,6 +359,41 @@ mod tests {
         };
         let got: Vec<_> = order.quantities_by_product().into_iter().collect();
         assert_eq!(got, vec![(a, 1), (b, 5)]);
+    }
+
+    #[test]
+    fn a_transition_needs_the_expected_status_and_a_legal_move() {
+        use crate::money::{Currency, Money};
+        let at = crate::time::now();
+        let order = Order {
+            id: OrderId::generate(),
+            user_id: UserId::generate(),
+            lines: Vec::new(),
+            total: Money::new(0, Currency::EUR),
+            status: OrderStatus::Paid,
+            created_at: at,
+            updated_at: at,
+        };
+        let move_to = |from, to| OrderTransition {
+            order_id: order.id,
+            from,
+            to,
+            at,
+            events: Vec::new(),
+        };
+        assert!(
+            move_to(OrderStatus::Paid, OrderStatus::Shipped)
+                .check(&order)
+                .is_ok()
+        );
+        assert!(matches!(
+            move_to(OrderStatus::Pending, OrderStatus::Paid).check(&order),
+            Err(Error::Conflict(Conflict::ConcurrentModification))
+        ));
+        assert!(matches!(
+            move_to(OrderStatus::Paid, OrderStatus::Pending).check(&order),
+            Err(Error::InvalidTransition { .. })
+        ));
     }
 
     #[test]

@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use shop_core::catalog::MAX_STOCK;
 use shop_core::checkout::{self, CheckoutDecision};
 use shop_core::{
-    CartCommand, CheckoutStore, Conflict, Error, IdempotencyKey, Order, OrderCursor, OrderId,
-    OrderQuery, OrderStatus, OrderStore, OrderTransition, Page, PlaceOrder, PlaceOrderOutcome,
+    CartCommand, CheckoutStore, Error, IdempotencyKey, Order, OrderCursor, OrderId, OrderQuery,
+    OrderStatus, OrderStore, OrderTransition, Page, PlaceOrder, PlaceOrderOutcome,
     RequestFingerprint, Result, Timestamp, UserId,
 };
 
@@ -106,15 +106,7 @@ impl CheckoutStore for MemoryStore {
     async fn transition_order(&self, t: &OrderTransition) -> Result<Order> {
         let mut c = self.commerce.write();
         let order = c.orders.get(&t.order_id).ok_or(Error::NotFound("order"))?;
-        if order.status != t.from {
-            return Err(Conflict::ConcurrentModification.into());
-        }
-        if !t.from.can_become(t.to) {
-            return Err(Error::InvalidTransition {
-                from: t.from,
-                to: t.to,
-            });
-        }
+        t.check(order)?;
         let lines = order.lines.clone();
         if t.to == OrderStatus::Cancelled {
             for line in &lines {

@@ -262,15 +262,7 @@ impl CheckoutStore for MongoStore {
                 .await?
                 .ok_or_else(|| carry(Error::NotFound("order")))?;
             let current = docs::order(&current).map_err(carry)?;
-            if current.status != t.from {
-                return Err(carry(Conflict::ConcurrentModification));
-            }
-            if !t.from.can_become(t.to) {
-                return Err(carry(Error::InvalidTransition {
-                    from: t.from,
-                    to: t.to,
-                }));
-            }
+            t.check(&current).map_err(carry)?;
             let moved = orders
                 .update_one(
                     doc! { "_id": &key, "status": t.from.as_str() },

@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use shop_core::catalog::MAX_STOCK;
 use shop_core::checkout::{self, CheckoutDecision};
 use shop_core::{
-    Cart, CartId, CartLine, CheckoutStore, Conflict, Error, IdempotencyKey, Order, OrderCursor,
-    OrderId, OrderLine, OrderQuery, OrderStatus, OrderStore, OrderTransition, Page, PlaceOrder,
+    Cart, CartId, CartLine, CheckoutStore, Error, IdempotencyKey, Order, OrderCursor, OrderId,
+    OrderLine, OrderQuery, OrderStatus, OrderStore, OrderTransition, Page, PlaceOrder,
     PlaceOrderOutcome, Product, ProductId, Quantity, RequestFingerprint, Result, Timestamp, UserId,
 };
 use sqlx::mysql::MySqlConnection;
@@ -244,16 +244,7 @@ impl MySqlStore {
         let current = fetch_order(&mut tx, t.order_id, true)
             .await?
             .ok_or(Error::NotFound("order"))?;
-        if current.status != t.from {
-            return Err(Conflict::ConcurrentModification.into());
-        }
-        if !t.from.can_become(t.to) {
-            return Err(Error::InvalidTransition {
-                from: t.from,
-                to: t.to,
-            }
-            .into());
-        }
+        t.check(&current)?;
         sqlx::query("UPDATE orders SET status = ?, updated_at = ? WHERE id = ?")
             .bind(t.to.as_str())
             .bind(t.at)
