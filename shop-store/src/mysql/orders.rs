@@ -1,4 +1,5 @@
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use shop_core::catalog::MAX_STOCK;
@@ -98,16 +99,19 @@ async fn lock_cart_and_products(
     conn: &mut MySqlConnection,
     user_id: UserId,
 ) -> TxResult<(Option<Cart>, HashMap<ProductId, Product>)> {
-    let sql = format!(
-        "SELECT c.id AS cart_id, c.version AS cart_version, c.updated_at AS cart_updated_at, \
-         l.position AS line_position, l.quantity AS line_quantity, l.product_id AS line_product, \
-         {PRODUCT_COLUMNS_OF_P} \
-         FROM carts c \
-         LEFT JOIN cart_lines l ON l.user_id = c.user_id \
-         LEFT JOIN products p ON p.id = l.product_id \
-         WHERE c.user_id = ? ORDER BY l.product_id FOR UPDATE"
-    );
-    let rows = sqlx::query(&sql)
+    // Made once: this runs on every checkout.
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT c.id AS cart_id, c.version AS cart_version, c.updated_at AS cart_updated_at, \
+             l.position AS line_position, l.quantity AS line_quantity, \
+             l.product_id AS line_product, {PRODUCT_COLUMNS_OF_P} \
+             FROM carts c \
+             LEFT JOIN cart_lines l ON l.user_id = c.user_id \
+             LEFT JOIN products p ON p.id = l.product_id \
+             WHERE c.user_id = ? ORDER BY l.product_id FOR UPDATE"
+        )
+    });
+    let rows = sqlx::query(SQL.as_str())
         .bind(user_id.as_uuid())
         .fetch_all(&mut *conn)
         .await?;
