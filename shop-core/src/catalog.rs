@@ -553,6 +553,9 @@ pub enum ProductSort {
 }
 
 impl ProductSort {
+    /// Every order, for code that must handle (or test) each.
+    pub const ALL: [Self; 4] = [Self::Newest, Self::Name, Self::PriceAsc, Self::PriceDesc];
+
     /// Parses `newest`, `name`, `price` / `price_asc`, `-price` / `price_desc`.
     ///
     /// # Errors

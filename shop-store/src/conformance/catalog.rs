@@ -308,12 +308,7 @@ pub async fn query_sort_orders(store: Store) {
             .await
             .unwrap();
     }
-    for sort in [
-        ProductSort::Newest,
-        ProductSort::Name,
-        ProductSort::PriceAsc,
-        ProductSort::PriceDesc,
-    ] {
+    for sort in ProductSort::ALL {
         let mut q = query();
         q.sort = sort;
         let got = all_pages(&store, q).await;
@@ -366,12 +361,7 @@ pub async fn query_text_search_matches_a_full_scan(store: Store) {
         ("no. 4", None),
         ("okapi", None),
     ] {
-        for sort in [
-            ProductSort::Newest,
-            ProductSort::Name,
-            ProductSort::PriceAsc,
-            ProductSort::PriceDesc,
-        ] {
+        for sort in ProductSort::ALL {
             let mut q = query();
             q.text = Some(SearchText::parse(text).unwrap());
             q.min_price = min_price;
@@ -400,12 +390,7 @@ pub async fn query_pagination_walks_without_gaps(store: Store) {
         store.create_product(&p).await.unwrap();
         ids.insert(p.id);
     }
-    for sort in [
-        ProductSort::Newest,
-        ProductSort::Name,
-        ProductSort::PriceAsc,
-        ProductSort::PriceDesc,
-    ] {
+    for sort in ProductSort::ALL {
         let mut q = query();
         q.sort = sort;
         q.limit = limit(5);

@@ -23,63 +23,24 @@ fn key_id(user_id: UserId, key: &IdempotencyKey) -> String {
     format!("{}:{}", id(user_id.as_uuid()), key.as_str())
 }
 
-/// The order an idempotency record points to, with its fingerprint; within `session` if given.
-async fn find_by_key(
-    keys: &Collection<Document>,
+/// The order an idempotency record names, with the fingerprint recorded; read within
+/// `session` if given.
+async fn order_of_record(
     orders: &Collection<Document>,
     session: Option<&mut ClientSession>,
-    user_id: UserId,
-    key: &IdempotencyKey,
-) -> ::mongodb::error::Result<Option<(Order, RequestFingerprint)>> {
-    let filter = doc! { "_id": key_id(user_id, key) };
-    let (record, order_doc) = match session {
-        Some(s) => {
-            let Some(record) = keys.find_one(filter).session(&mut *s).await? else {
-                return Ok(None);
-            };
-            let order_id = text(&record, "order_id", "idempotency key").map_err(carry)?;
-            let order = orders
-                .find_one(doc! { "_id": order_id })
-                .session(&mut *s)
-                .await?;
-            (record, order)
-        }
-        None => {
-            let Some(record) = keys.find_one(filter).await? else {
-                return Ok(None);
-            };
-            let order_id = text(&record, "order_id", "idempotency key").map_err(carry)?;
-            let order = orders.find_one(doc! { "_id": order_id }).await?;
-            (record, order)
-        }
-    };
-    let order_doc =
-        order_doc.ok_or_else(|| carry(Error::internal("idempotency key names a missing order")))?;
-    let fingerprint =
-        RequestFingerprint::parse(text(&record, "fingerprint", "idempotency key").map_err(carry)?)
-            .map_err(|e| carry(Error::internal(e)))?;
-    Ok(Some((docs::order(&order_doc).map_err(carry)?, fingerprint)))
-}
-
-/// The replay of the order `record` (an idempotency record) names, read in `session`.
-async fn replayed(
-    orders: &Collection<Document>,
-    session: &mut ClientSession,
     record: &Document,
-) -> ::mongodb::error::Result<PlaceOrderOutcome> {
+) -> ::mongodb::error::Result<(Order, RequestFingerprint)> {
     let order_id = text(record, "order_id", "idempotency key").map_err(carry)?;
-    let order = orders
-        .find_one(doc! { "_id": order_id })
-        .session(session)
-        .await?
-        .ok_or_else(|| carry(Error::internal("idempotency key names a missing order")))?;
+    let find = orders.find_one(doc! { "_id": order_id });
+    let order = match session {
+        Some(s) => find.session(s).await?,
+        None => find.await?,
+    }
+    .ok_or_else(|| carry(Error::internal("idempotency key names a missing order")))?;
     let fingerprint =
         RequestFingerprint::parse(text(record, "fingerprint", "idempotency key").map_err(carry)?)
             .map_err(|e| carry(Error::internal(e)))?;
-    Ok(PlaceOrderOutcome::Replayed {
-        order: docs::order(&order).map_err(carry)?,
-        fingerprint,
-    })
+    Ok((docs::order(&order).map_err(carry)?, fingerprint))
 }
 
 #[async_trait]
@@ -120,15 +81,19 @@ impl OrderStore for MongoStore {
         user_id: UserId,
         key: &IdempotencyKey,
     ) -> Result<Option<(Order, RequestFingerprint)>> {
-        find_by_key(
-            &self.col("idempotency_keys"),
-            &self.col("orders"),
-            None,
-            user_id,
-            key,
-        )
-        .await
-        .map_err(map)
+        let filter = doc! { "_id": key_id(user_id, key) };
+        let Some(record) = self
+            .col("idempotency_keys")
+            .find_one(filter)
+            .await
+            .map_err(map)?
+        else {
+            return Ok(None);
+        };
+        order_of_record(&self.col("orders"), None, &record)
+            .await
+            .map(Some)
+            .map_err(map)
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mongodb"))]
@@ -169,7 +134,8 @@ impl CheckoutStore for MongoStore {
                 .session(&mut *s)
                 .await?;
             if let Some(record) = earlier {
-                return replayed(&orders, s, &record).await;
+                let (order, fingerprint) = order_of_record(&orders, Some(&mut *s), &record).await?;
+                return Ok(PlaceOrderOutcome::Replayed { order, fingerprint });
             }
 
             // Claim the cart: clear it and bump its version, reading it as it was. Racing
