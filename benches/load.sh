@@ -7,15 +7,12 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 cargo build --release --locked --quiet -p reference-app -p shop-benches --bins
-# SERVER_CORES=N (default 1): the servers get the last N CPUs, the generator the others.
-cores=${SERVER_CORES:-1}
-pin=()
+# shellcheck source=benches/cores.sh
+source benches/cores.sh
 server_cpu=()
-cpus=$(nproc)
-if command -v taskset >/dev/null && [ "$cpus" -gt "$cores" ]; then
-    pin=(taskset -c "0-$((cpus - cores - 1))")
-    server_cpu=(--server-cpu "$((cpus - cores))-$((cpus - 1))")
+if [ -n "$server_cpus" ]; then
+    server_cpu=(--server-cpu "$server_cpus")
 fi
-exec "${pin[@]}" target/release/load-harness \
+exec "${generator_pin[@]}" target/release/load-harness \
     --app target/release/reference-app --hello target/release/hello-baseline \
     "${server_cpu[@]}" "$@"

@@ -33,17 +33,13 @@ with conn.cursor() as c:
             c.execute(f"CREATE DATABASE `{name}`")
 PY
 }
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-cores=${SERVER_CORES:-1}
-cpus=$(nproc)
+# shellcheck source=scripts/lib/services.sh
+source scripts/lib/services.sh # free_port
+# shellcheck source=benches/cores.sh
+source benches/cores.sh
 server_pin=()
-generator_pin=()
-if command -v taskset >/dev/null && [ "$cpus" -gt "$cores" ]; then
-    server_pin=(taskset -c "$((cpus - cores))-$((cpus - 1))")
-    generator_pin=(taskset -c "0-$((cpus - cores - 1))")
+if [ -n "$server_cpus" ]; then
+    server_pin=(taskset -c "$server_cpus")
 fi
 
 pids=()

@@ -326,21 +326,33 @@ pub async fn concurrent_checkouts_never_oversell(store: Store) {
     );
 }
 
+/// Eight checkouts of `user`'s cart at once, racer `i` under idempotency key `key(i)`.
+async fn race_checkouts(
+    store: &Store,
+    user: UserId,
+    key: impl Fn(usize) -> String,
+) -> Vec<Result<shop_core::CheckoutOutcome, Error>> {
+    let handles: Vec<_> = (0..8)
+        .map(|i| {
+            let (store, key) = (store.clone(), key(i));
+            tokio::spawn(async move { checkout(&store, user, &key).await })
+        })
+        .collect();
+    let mut results = Vec::with_capacity(handles.len());
+    for h in handles {
+        results.push(h.await.unwrap());
+    }
+    results
+}
+
 /// Racing requests with the same key all get the one order it placed.
 pub async fn concurrent_same_key_checkouts_place_one_order(store: Store) {
     let u = user("same-key");
     let p = seeded(&store, "SAME", 100, 100).await;
     add(&store, u.id, p.id, 3).await;
-    let handles: Vec<_> = (0..8)
-        .map(|_| {
-            let store = store.clone();
-            tokio::spawn(async move { checkout(&store, u.id, "one-key").await })
-        })
-        .collect();
     let mut ids = BTreeSet::new();
-    for h in handles {
-        let out = h.await.unwrap().expect("every racer gets the order");
-        ids.insert(out.order.id);
+    for result in race_checkouts(&store, u.id, |_| "one-key".to_owned()).await {
+        ids.insert(result.expect("every racer gets the order").order.id);
     }
     assert_eq!(ids.len(), 1, "exactly one order");
     assert_eq!(stock(&store, p.id).await, 97);
@@ -353,15 +365,9 @@ pub async fn concurrent_checkouts_of_one_cart_place_one_order(store: Store) {
     let u = user("one-cart");
     let p = seeded(&store, "ONE-CART", 100, 100).await;
     add(&store, u.id, p.id, 2).await;
-    let handles: Vec<_> = (0..8)
-        .map(|i| {
-            let store = store.clone();
-            tokio::spawn(async move { checkout(&store, u.id, &format!("key-{i}")).await })
-        })
-        .collect();
     let mut placed = 0;
-    for h in handles {
-        match h.await.unwrap() {
+    for result in race_checkouts(&store, u.id, |i| format!("key-{i}")).await {
+        match result {
             Ok(out) => {
                 assert!(!out.replayed);
                 placed += 1;
