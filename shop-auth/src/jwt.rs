@@ -6,11 +6,22 @@
 //! algorithm and a token is only checked with the algorithm of the key its `kid` names, so
 //! `alg: none` and algorithm confusion (an HS256 token "signed" with an RSA public key) are
 //! refused before any signature is computed.
+//!
+//! Other services verify shop tokens without any secret: [`KeySet::jwks`] is the public half
+//! of the asymmetric (EdDSA, RS256) keys as a JWK Set — shop-http serves it at
+//! `/.well-known/jwks.json` — and [`KeySet::from_jwks`] (or [`KeySet::verify_only`] with the
+//! `verify_also_*` methods) makes a key set that verifies and cannot sign.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::time::Duration;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::jwk::{
+    AlgorithmParameters, CommonParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm,
+    OctetKeyPairParameters, OctetKeyPairType, PublicKeyUse, RSAKeyParameters, RSAKeyType,
+};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use shop_core::{Role, UserId};
@@ -64,11 +75,14 @@ struct Key {
     algorithm: Algorithm,
     encoding: Option<EncodingKey>,
     decoding: DecodingKey,
+    /// The public key as a JWK (algorithm parameters only); `None` for a shared secret.
+    public: Option<AlgorithmParameters>,
 }
 
 /// Signing and verification keys, by `kid`. `Debug` shows only kids and algorithms.
 pub struct KeySet {
-    current: String,
+    /// The key that signs; `None` in a verify-only set.
+    current: Option<String>,
     keys: HashMap<String, Key>,
 }
 
@@ -81,7 +95,7 @@ impl fmt::Debug for KeySet {
             .collect();
         kids.sort();
         f.debug_struct("KeySet")
-            .field("current", &self.current)
+            .field("current", &self.current.as_deref())
             .field("keys", &kids)
             .finish()
     }
@@ -113,6 +127,7 @@ impl KeySet {
                 algorithm: Algorithm::HS256,
                 encoding: Some(EncodingKey::from_secret(secret)),
                 decoding: DecodingKey::from_secret(secret),
+                public: None,
             },
         ))
     }
@@ -126,18 +141,11 @@ impl KeySet {
         private_pem: &[u8],
         public_pem: &[u8],
     ) -> Result<Self, AuthError> {
-        Ok(Self::single(
-            kid,
-            Key {
-                algorithm: Algorithm::EdDSA,
-                encoding: Some(
-                    EncodingKey::from_ed_pem(private_pem)
-                        .map_err(|e| config("Ed25519 private key", e))?,
-                ),
-                decoding: DecodingKey::from_ed_pem(public_pem)
-                    .map_err(|e| config("Ed25519 public key", e))?,
-            },
-        ))
+        let mut key = ed25519_public(public_pem)?;
+        key.encoding = Some(
+            EncodingKey::from_ed_pem(private_pem).map_err(|e| config("Ed25519 private key", e))?,
+        );
+        Ok(Self::single(kid, key))
     }
 
     /// A key set signing with an RSA key pair (PEM), as RS256.
@@ -145,25 +153,100 @@ impl KeySet {
     /// # Errors
     /// [`AuthError::Config`] for unreadable keys.
     pub fn rs256_pem(kid: &str, private_pem: &[u8], public_pem: &[u8]) -> Result<Self, AuthError> {
-        Ok(Self::single(
-            kid,
-            Key {
-                algorithm: Algorithm::RS256,
-                encoding: Some(
-                    EncodingKey::from_rsa_pem(private_pem)
-                        .map_err(|e| config("RSA private key", e))?,
-                ),
-                decoding: DecodingKey::from_rsa_pem(public_pem)
-                    .map_err(|e| config("RSA public key", e))?,
-            },
-        ))
+        let mut key = rsa_public(public_pem)?;
+        key.encoding =
+            Some(EncodingKey::from_rsa_pem(private_pem).map_err(|e| config("RSA private key", e))?);
+        Ok(Self::single(kid, key))
     }
 
     fn single(kid: &str, key: Key) -> Self {
         Self {
-            current: kid.to_owned(),
+            current: Some(kid.to_owned()),
             keys: HashMap::from([(kid.to_owned(), key)]),
         }
+    }
+
+    /// An empty key set that can only verify: add public keys with the `verify_also_*`
+    /// methods. [`AccessTokens::issue`] refuses with [`AuthError::Config`].
+    #[must_use]
+    pub fn verify_only() -> Self {
+        Self {
+            current: None,
+            keys: HashMap::new(),
+        }
+    }
+
+    /// [`KeySet::from_jwks`] of a JWK Set document, as served at `/.well-known/jwks.json`.
+    ///
+    /// # Errors
+    /// [`AuthError::Config`] for text that is not a JWK Set, and as [`KeySet::from_jwks`].
+    pub fn from_jwks_json(json: &[u8]) -> Result<Self, AuthError> {
+        let jwks: JwkSet = serde_json::from_slice(json).map_err(|e| config("JWK Set", e))?;
+        Self::from_jwks(&jwks)
+    }
+
+    /// A verify-only key set of the EdDSA and RS256 keys of a JWK Set (what
+    /// `/.well-known/jwks.json` serves). Keys without a `kid`, of another algorithm, or meant
+    /// for encryption (`use: enc`) are skipped: a verifier trusts only what it can check.
+    ///
+    /// # Errors
+    /// [`AuthError::Config`] when no usable key is left, a key's parameters are unreadable,
+    /// or a `kid` appears twice.
+    pub fn from_jwks(jwks: &JwkSet) -> Result<Self, AuthError> {
+        let mut set = Self::verify_only();
+        for jwk in &jwks.keys {
+            let Some(kid) = jwk.common.key_id.as_deref() else {
+                continue;
+            };
+            if matches!(jwk.common.public_key_use, Some(ref u) if *u != PublicKeyUse::Signature) {
+                continue;
+            }
+            let algorithm = match (&jwk.algorithm, jwk.common.key_algorithm) {
+                (AlgorithmParameters::OctetKeyPair(p), None | Some(KeyAlgorithm::EdDSA))
+                    if p.curve == EllipticCurve::Ed25519 =>
+                {
+                    Algorithm::EdDSA
+                }
+                (AlgorithmParameters::RSA(_), Some(KeyAlgorithm::RS256)) => Algorithm::RS256,
+                _ => continue,
+            };
+            let decoding = DecodingKey::from_jwk(jwk).map_err(|e| config("JWK", e))?;
+            set.insert(kid, algorithm, decoding, Some(jwk.algorithm.clone()))?;
+        }
+        if set.keys.is_empty() {
+            return Err(AuthError::Config(
+                "the JWK Set holds no EdDSA or RS256 signing key".into(),
+            ));
+        }
+        Ok(set)
+    }
+
+    /// The public keys (EdDSA and RS256) as a JWK Set, each with its `kid`, `alg` and
+    /// `use: sig`, sorted by `kid`. Shared secrets (HS256) are never in it, so a key set of
+    /// only HS256 keys gives an empty set.
+    #[must_use]
+    pub fn jwks(&self) -> JwkSet {
+        let mut keys: Vec<Jwk> = self
+            .keys
+            .iter()
+            .filter_map(|(kid, key)| {
+                let algorithm = key.public.clone()?;
+                Some(Jwk {
+                    common: CommonParameters {
+                        public_key_use: Some(PublicKeyUse::Signature),
+                        key_id: Some(kid.clone()),
+                        key_algorithm: Some(match key.algorithm {
+                            Algorithm::EdDSA => KeyAlgorithm::EdDSA,
+                            _ => KeyAlgorithm::RS256,
+                        }),
+                        ..CommonParameters::default()
+                    },
+                    algorithm,
+                })
+            })
+            .collect();
+        keys.sort_by(|a, b| a.common.key_id.cmp(&b.common.key_id));
+        JwkSet { keys }
     }
 
     /// Also accepts tokens signed with an older HS256 secret under `kid`.
@@ -172,7 +255,12 @@ impl KeySet {
     /// [`AuthError::Config`] for a short secret or a `kid` already in use.
     pub fn verify_also_hs256(mut self, kid: &str, secret: &[u8]) -> Result<Self, AuthError> {
         check_secret(secret)?;
-        self.add(kid, Algorithm::HS256, DecodingKey::from_secret(secret))?;
+        self.insert(
+            kid,
+            Algorithm::HS256,
+            DecodingKey::from_secret(secret),
+            None,
+        )?;
         Ok(self)
     }
 
@@ -185,9 +273,8 @@ impl KeySet {
         kid: &str,
         public_pem: &[u8],
     ) -> Result<Self, AuthError> {
-        let key =
-            DecodingKey::from_ed_pem(public_pem).map_err(|e| config("Ed25519 public key", e))?;
-        self.add(kid, Algorithm::EdDSA, key)?;
+        let key = ed25519_public(public_pem)?;
+        self.insert(kid, key.algorithm, key.decoding, key.public)?;
         Ok(self)
     }
 
@@ -200,16 +287,17 @@ impl KeySet {
         kid: &str,
         public_pem: &[u8],
     ) -> Result<Self, AuthError> {
-        let key = DecodingKey::from_rsa_pem(public_pem).map_err(|e| config("RSA public key", e))?;
-        self.add(kid, Algorithm::RS256, key)?;
+        let key = rsa_public(public_pem)?;
+        self.insert(kid, key.algorithm, key.decoding, key.public)?;
         Ok(self)
     }
 
-    fn add(
+    fn insert(
         &mut self,
         kid: &str,
         algorithm: Algorithm,
         decoding: DecodingKey,
+        public: Option<AlgorithmParameters>,
     ) -> Result<(), AuthError> {
         if self.keys.contains_key(kid) {
             return Err(AuthError::Config(format!("key id {kid:?} is used twice")));
@@ -220,10 +308,54 @@ impl KeySet {
                 algorithm,
                 encoding: None,
                 decoding,
+                public,
             },
         );
         Ok(())
     }
+}
+
+/// A verifying Ed25519 key from an SPKI PEM, with its JWK form (`x`, the raw 32-byte key).
+fn ed25519_public(public_pem: &[u8]) -> Result<Key, AuthError> {
+    let decoding =
+        DecodingKey::from_ed_pem(public_pem).map_err(|e| config("Ed25519 public key", e))?;
+    let raw = decoding.as_bytes();
+    if raw.len() != 32 {
+        return Err(AuthError::Config("Ed25519 public key: not 32 bytes".into()));
+    }
+    let public = AlgorithmParameters::OctetKeyPair(OctetKeyPairParameters {
+        key_type: OctetKeyPairType::OctetKeyPair,
+        curve: EllipticCurve::Ed25519,
+        x: URL_SAFE_NO_PAD.encode(raw),
+    });
+    Ok(Key {
+        algorithm: Algorithm::EdDSA,
+        encoding: None,
+        decoding,
+        public: Some(public),
+    })
+}
+
+/// A verifying RSA key from a PEM (SPKI or PKCS#1), with its JWK form (`n`, `e`).
+fn rsa_public(public_pem: &[u8]) -> Result<Key, AuthError> {
+    use pkcs1::der::Decode as _;
+
+    let decoding =
+        DecodingKey::from_rsa_pem(public_pem).map_err(|e| config("RSA public key", e))?;
+    // jsonwebtoken keeps the PKCS#1 `RSAPublicKey` of either PEM form.
+    let der = pkcs1::RsaPublicKey::from_der(decoding.as_bytes())
+        .map_err(|e| config("RSA public key", e))?;
+    let public = AlgorithmParameters::RSA(RSAKeyParameters {
+        key_type: RSAKeyType::RSA,
+        n: URL_SAFE_NO_PAD.encode(der.modulus.as_bytes()),
+        e: URL_SAFE_NO_PAD.encode(der.public_exponent.as_bytes()),
+    });
+    Ok(Key {
+        algorithm: Algorithm::RS256,
+        encoding: None,
+        decoding,
+        public: Some(public),
+    })
 }
 
 /// Issuer, audience and lifetimes of access tokens.
@@ -283,6 +415,12 @@ impl AccessTokens {
         }
     }
 
+    /// The public keys that verify these tokens, as a JWK Set ([`KeySet::jwks`]).
+    #[must_use]
+    pub fn jwks(&self) -> JwkSet {
+        self.keys.jwks()
+    }
+
     /// The policy in force.
     #[must_use]
     pub fn policy(&self) -> &TokenPolicy {
@@ -310,14 +448,19 @@ impl AccessTokens {
             aud: self.policy.audience.clone(),
             jti: uuid::Uuid::now_v7().simple().to_string(),
         };
+        let current = self
+            .keys
+            .current
+            .as_deref()
+            .ok_or_else(|| AuthError::Config("this key set only verifies".into()))?;
         let key = self
             .keys
             .keys
-            .get(&self.keys.current)
+            .get(current)
             .and_then(|k| k.encoding.as_ref().map(|e| (k.algorithm, e)))
             .ok_or_else(|| AuthError::Config("the current key cannot sign".into()))?;
         let mut header = Header::new(key.0);
-        header.kid = Some(self.keys.current.clone());
+        header.kid = Some(current.to_owned());
         let token =
             jsonwebtoken::encode(&header, &claims, key.1).map_err(|e| config("signing", e))?;
         Ok((token, claims))

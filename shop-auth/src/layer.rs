@@ -1,18 +1,20 @@
-//! Tower layers that authenticate and authorize `http` requests, on any tower stack (axum,
-//! hyper, tonic): they need only `http::Request`/`http::Response` and a response body with a
-//! `Default` (empty) value.
+//! A Tower layer that authenticates `http` requests, on any tower stack (axum, hyper, tonic):
+//! it needs only `http::Request`/`http::Response`.
 //!
-//! - [`AuthLayer`] reads `Authorization: Bearer <jwt>`. No header: the request passes on
-//!   anonymous. A valid token: the [`Principal`] goes into the request extensions. A header
-//!   that is present but bad: `401` with `WWW-Authenticate: Bearer error="invalid_token"`.
-//! - [`RequireRoleLayer`] (from [`require_role`]) answers `401` without a principal and `403`
-//!   without the role.
+//! [`AuthLayer`] reads `Authorization: Bearer <jwt>`. No header: the request passes on
+//! anonymous. A valid token: the [`Principal`](crate::Principal) goes into the request extensions. A header that
+//! is present but bad: the layer's [rejection](RejectToken). By default ([`BareUnauthorized`])
+//! that is an empty `401` with `WWW-Authenticate: Bearer error="invalid_token"`; give
+//! [`AuthLayer::with_rejection`] a closure to answer in your API's own error format, as
+//! shop-http does with a problem document.
+//!
+//! Authorization (who may do what) is the handlers' business: shop-http's `SignedIn` and
+//! `Admin` extractors read the principal and refuse with `401`/`403`.
 //!
 //! ```
 //! use std::sync::Arc;
 //! use http::{Request, Response, StatusCode};
-//! use shop_auth::layer::{AuthLayer, require_role};
-//! use shop_auth::{AccessTokens, KeySet, Principal, TokenPolicy};
+//! use shop_auth::{AccessTokens, AuthError, AuthLayer, KeySet, Principal, TokenPolicy};
 //! use shop_core::{Role, UserId};
 //! use tower::{ServiceBuilder, ServiceExt, service_fn};
 //!
@@ -21,19 +23,25 @@
 //!     KeySet::hs256("k1", b"a secret of at least thirty-two bytes!")?,
 //!     TokenPolicy::default(),
 //! ));
-//! let admin_only = ServiceBuilder::new()
-//!     .layer(AuthLayer::new(tokens.clone()))
-//!     .layer(require_role(Role::Admin))
+//! let refuse = |_: &AuthError| {
+//!     let mut res = Response::new("{\"error\":\"invalid_token\"}".to_owned());
+//!     *res.status_mut() = StatusCode::UNAUTHORIZED;
+//!     res
+//! };
+//! let whoami = ServiceBuilder::new()
+//!     .layer(AuthLayer::new(tokens.clone()).with_rejection(refuse))
 //!     .service(service_fn(|req: Request<()>| async move {
 //!         let who = req.extensions().get::<Principal>().map(|p| p.user_id.to_string());
 //!         Ok::<_, std::convert::Infallible>(Response::new(who.unwrap_or_default()))
 //!     }));
 //!
 //! let (token, _) = tokens.issue(UserId::generate(), &[Role::Admin].into())?;
-//! let req = Request::get("/admin").header("authorization", format!("Bearer {token}")).body(())?;
-//! assert_eq!(admin_only.clone().oneshot(req).await?.status(), StatusCode::OK);
-//! let anonymous = Request::get("/admin").body(())?;
-//! assert_eq!(admin_only.oneshot(anonymous).await?.status(), StatusCode::UNAUTHORIZED);
+//! let req = Request::get("/me").header("authorization", format!("Bearer {token}")).body(())?;
+//! assert_eq!(whoami.clone().oneshot(req).await?.status(), StatusCode::OK);
+//! let forged = Request::get("/me").header("authorization", "Bearer forged").body(())?;
+//! let res = whoami.oneshot(forged).await?;
+//! assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+//! assert!(res.body().contains("invalid_token"));
 //! # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
 //! ```
 
@@ -44,21 +52,11 @@ use std::task::{Context, Poll};
 use futures::future::Either;
 use http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use http::{HeaderValue, Request, Response, StatusCode};
-use shop_core::Role;
 use tower::{Layer, Service};
 use tracing::debug;
 
-use crate::jwt::{AccessTokens, Principal};
-
-fn reject<B: Default>(status: StatusCode, challenge: Option<&'static str>) -> Response<B> {
-    let mut res = Response::new(B::default());
-    *res.status_mut() = status;
-    if let Some(c) = challenge {
-        res.headers_mut()
-            .insert(WWW_AUTHENTICATE, HeaderValue::from_static(c));
-    }
-    res
-}
+use crate::AuthError;
+use crate::jwt::AccessTokens;
 
 /// The bearer token of an `Authorization` header value, if it has that form.
 fn bearer(value: &HeaderValue) -> Option<&str> {
@@ -70,42 +68,94 @@ fn bearer(value: &HeaderValue) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// Authenticates requests; see the [module docs](self).
-#[derive(Debug, Clone)]
-pub struct AuthLayer {
-    tokens: Arc<AccessTokens>,
+/// What [`AuthLayer`] answers for a request whose bearer token is refused.
+///
+/// Implemented by [`BareUnauthorized`] and by every `Fn(&AuthError) -> Response<B> + Clone`.
+/// The error says why (for logs); do not echo it to the caller.
+pub trait RejectToken<B> {
+    /// The response for a request whose token was refused with `error`.
+    fn reject(&self, error: &AuthError) -> Response<B>;
 }
 
-impl AuthLayer {
-    /// A layer verifying with `tokens`.
-    #[must_use]
-    pub fn new(tokens: Arc<AccessTokens>) -> Self {
-        Self { tokens }
+/// The default rejection: `401`, an empty body and
+/// `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BareUnauthorized;
+
+impl<B: Default> RejectToken<B> for BareUnauthorized {
+    fn reject(&self, _: &AuthError) -> Response<B> {
+        let mut res = Response::new(B::default());
+        *res.status_mut() = StatusCode::UNAUTHORIZED;
+        res.headers_mut().insert(
+            WWW_AUTHENTICATE,
+            HeaderValue::from_static(r#"Bearer error="invalid_token""#),
+        );
+        res
     }
 }
 
-impl<S> Layer<S> for AuthLayer {
-    type Service = Authenticate<S>;
+impl<B, F> RejectToken<B> for F
+where
+    F: Fn(&AuthError) -> Response<B>,
+{
+    fn reject(&self, error: &AuthError) -> Response<B> {
+        self(error)
+    }
+}
+
+/// Authenticates requests; see the [module docs](self).
+#[derive(Debug, Clone)]
+pub struct AuthLayer<R = BareUnauthorized> {
+    tokens: Arc<AccessTokens>,
+    reject: R,
+}
+
+impl AuthLayer {
+    /// A layer verifying with `tokens` and answering a bad token with [`BareUnauthorized`].
+    #[must_use]
+    pub fn new(tokens: Arc<AccessTokens>) -> Self {
+        Self {
+            tokens,
+            reject: BareUnauthorized,
+        }
+    }
+}
+
+impl<R> AuthLayer<R> {
+    /// The same layer, answering a bad token with `reject` instead.
+    #[must_use]
+    pub fn with_rejection<R2>(self, reject: R2) -> AuthLayer<R2> {
+        AuthLayer {
+            tokens: self.tokens,
+            reject,
+        }
+    }
+}
+
+impl<S, R: Clone> Layer<S> for AuthLayer<R> {
+    type Service = Authenticate<S, R>;
 
     fn layer(&self, inner: S) -> Self::Service {
         Authenticate {
             inner,
             tokens: self.tokens.clone(),
+            reject: self.reject.clone(),
         }
     }
 }
 
 /// The service [`AuthLayer`] makes.
 #[derive(Debug, Clone)]
-pub struct Authenticate<S> {
+pub struct Authenticate<S, R = BareUnauthorized> {
     inner: S,
     tokens: Arc<AccessTokens>,
+    reject: R,
 }
 
-impl<S, B, RB> Service<Request<B>> for Authenticate<S>
+impl<S, R, B, RB> Service<Request<B>> for Authenticate<S, R>
 where
     S: Service<Request<B>, Response = Response<RB>>,
-    RB: Default,
+    R: RejectToken<RB>,
 {
     type Response = Response<RB>;
     type Error = S::Error;
@@ -120,7 +170,7 @@ where
             return Either::Right(self.inner.call(req));
         };
         let verified = bearer(value)
-            .ok_or(crate::AuthError::InvalidToken("not a bearer token"))
+            .ok_or(AuthError::InvalidToken("not a bearer token"))
             .and_then(|t| self.tokens.verify(t));
         match verified {
             Ok(principal) => {
@@ -129,65 +179,8 @@ where
             }
             Err(e) => {
                 debug!(error = ?e, "rejected access token");
-                Either::Left(ready(Ok(reject(
-                    StatusCode::UNAUTHORIZED,
-                    Some(r#"Bearer error="invalid_token""#),
-                ))))
+                Either::Left(ready(Ok(self.reject.reject(&e))))
             }
-        }
-    }
-}
-
-/// A layer admitting only principals with `role`; see the [module docs](self).
-#[must_use]
-pub fn require_role(role: Role) -> RequireRoleLayer {
-    RequireRoleLayer { role }
-}
-
-/// Authorizes requests by role; made by [`require_role`].
-#[derive(Debug, Clone, Copy)]
-pub struct RequireRoleLayer {
-    role: Role,
-}
-
-impl<S> Layer<S> for RequireRoleLayer {
-    type Service = RequireRole<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        RequireRole {
-            inner,
-            role: self.role,
-        }
-    }
-}
-
-/// The service [`RequireRoleLayer`] makes.
-#[derive(Debug, Clone)]
-pub struct RequireRole<S> {
-    inner: S,
-    role: Role,
-}
-
-impl<S, B, RB> Service<Request<B>> for RequireRole<S>
-where
-    S: Service<Request<B>, Response = Response<RB>>,
-    RB: Default,
-{
-    type Response = Response<RB>;
-    type Error = S::Error;
-    type Future = Either<Ready<Result<Response<RB>, S::Error>>, S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Request<B>) -> Self::Future {
-        match req.extensions().get::<Principal>() {
-            None => Either::Left(ready(Ok(reject(StatusCode::UNAUTHORIZED, Some("Bearer"))))),
-            Some(p) if !p.has_role(self.role) => {
-                Either::Left(ready(Ok(reject(StatusCode::FORBIDDEN, None))))
-            }
-            Some(_) => Either::Right(self.inner.call(req)),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! Authentication for the shop crates: Argon2id [`password`]s, JWT access tokens with a
 //! rotating key set ([`jwt`]), rotating refresh tokens with reuse detection and the
 //! [`AuthService`] that ties them to a [`UserStore`](shop_core::UserStore), login
-//! [`throttle`]s, and Tower [`layer`]s that authenticate and authorize any `http` service.
+//! [`throttle`]s, and a Tower [`layer`] that authenticates any `http` service.
 
 pub mod error;
 pub mod jwt;
@@ -13,8 +13,10 @@ pub mod service;
 pub mod throttle;
 
 pub use error::AuthError;
+/// The JWK Set type of [`KeySet::jwks`] and [`KeySet::from_jwks`] (jsonwebtoken's).
+pub use jsonwebtoken::jwk::JwkSet;
 pub use jwt::{AccessTokens, Claims, KeySet, Principal, TokenPolicy};
-pub use layer::{AuthLayer, require_role};
+pub use layer::{AuthLayer, BareUnauthorized, RejectToken};
 pub use password::{PasswordParams, Passwords, Verification, check_password_policy};
 pub use service::LoginLimits;
 pub use service::{AuthService, RegisterInput, Session, refresh_token_hash};

@@ -288,3 +288,97 @@ proptest! {
         prop_assert!(refused);
     }
 }
+
+/// A verifier holding only the published JWK Set accepts the issuer's tokens — across a
+/// rotation, for both asymmetric algorithms — and can sign nothing.
+#[test]
+fn a_jwks_verifier_accepts_the_issuers_tokens_and_cannot_sign() {
+    let issuer = AccessTokens::new(
+        KeySet::ed25519_pem("2026", ED_B, ED_B_PUB)
+            .unwrap()
+            .verify_also_ed25519_pem("2025", ED_A_PUB)
+            .unwrap()
+            .verify_also_rs256_pem("rsa", RSA_PUB)
+            .unwrap()
+            .verify_also_hs256("old-secret", SECRET_A)
+            .unwrap(),
+        TokenPolicy::default(),
+    );
+    let published = serde_json::to_vec(&issuer.jwks()).unwrap();
+    let text = String::from_utf8(published.clone()).unwrap();
+    // Public halves only: no shared secret, no private parameter.
+    assert!(!text.contains("old-secret"), "{text}");
+    for private in [r#""d""#, r#""k""#, r#""p""#, r#""q""#] {
+        assert!(!text.contains(private), "{private} in {text}");
+    }
+    let kids: Vec<_> = issuer
+        .jwks()
+        .keys
+        .iter()
+        .map(|k| k.common.key_id.clone().unwrap())
+        .collect();
+    assert_eq!(kids, ["2025", "2026", "rsa"]);
+
+    let verifier = AccessTokens::new(
+        KeySet::from_jwks_json(&published).unwrap(),
+        TokenPolicy::default(),
+    );
+    let user = UserId::generate();
+    let (token, _) = issuer.issue(user, &roles()).unwrap();
+    assert_eq!(verifier.verify(&token).unwrap().user_id, user);
+    // Tokens of the rotated-out key and of the RSA key verify too.
+    let old = AccessTokens::new(
+        KeySet::ed25519_pem("2025", ED_A, ED_A_PUB).unwrap(),
+        TokenPolicy::default(),
+    );
+    assert!(
+        verifier
+            .verify(&old.issue(user, &roles()).unwrap().0)
+            .is_ok()
+    );
+    let rsa = AccessTokens::new(
+        KeySet::rs256_pem("rsa", RSA, RSA_PUB).unwrap(),
+        TokenPolicy::default(),
+    );
+    assert!(
+        verifier
+            .verify(&rsa.issue(user, &roles()).unwrap().0)
+            .is_ok()
+    );
+    // An HS256 token under the secret's kid is unknown to the verifier.
+    let hs_token = hs("old-secret", SECRET_A).issue(user, &roles()).unwrap().0;
+    assert_eq!(invalid(verifier.verify(&hs_token)), "unknown kid");
+    // A token signed by another Ed25519 key under a published kid is refused.
+    let impostor = AccessTokens::new(
+        KeySet::ed25519_pem("2026", ED_A, ED_A_PUB).unwrap(),
+        TokenPolicy::default(),
+    );
+    let forged = impostor.issue(user, &roles()).unwrap().0;
+    assert_eq!(invalid(verifier.verify(&forged)), "bad signature");
+    assert!(matches!(
+        verifier.issue(user, &roles()),
+        Err(AuthError::Config(_))
+    ));
+}
+
+#[test]
+fn a_jwks_without_a_usable_signing_key_is_refused() {
+    assert!(matches!(
+        KeySet::from_jwks_json(br#"{"keys":[]}"#),
+        Err(AuthError::Config(_))
+    ));
+    // An HS256 key set publishes nothing.
+    assert!(hs("h", SECRET_A).jwks().keys.is_empty());
+    assert!(KeySet::from_jwks_json(b"not json").is_err());
+    // A verify-only set built from PEMs verifies too.
+    let keys = KeySet::verify_only()
+        .verify_also_ed25519_pem("2025", ED_A_PUB)
+        .unwrap();
+    let verifier = AccessTokens::new(keys, TokenPolicy::default());
+    let signer = AccessTokens::new(
+        KeySet::ed25519_pem("2025", ED_A, ED_A_PUB).unwrap(),
+        TokenPolicy::default(),
+    );
+    let (token, _) = signer.issue(UserId::generate(), &roles()).unwrap();
+    assert!(verifier.verify(&token).is_ok());
+}

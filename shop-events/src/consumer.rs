@@ -17,7 +17,6 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::TimeDelta;
@@ -34,6 +33,7 @@ use shop_core::{DomainEvent, EventId, ProcessedEventStore, ProcessingClaim, Proc
 use tokio::sync::watch;
 use tracing::{Instrument, debug, warn};
 
+use crate::consumer_metrics::{ConsumerMetrics, count};
 use crate::rabbit::{RabbitConfig, connect, declare_exchange};
 
 /// What to consume.
@@ -90,23 +90,6 @@ fn attempts(d: &Delivery) -> u32 {
             _ => None,
         })
         .unwrap_or(1)
-}
-
-/// Counters of a consumer, for a metrics endpoint ([`EventConsumer::metrics`]).
-#[derive(Debug, Default)]
-pub struct ConsumerMetrics {
-    /// Events the handler handled (acknowledged once recorded).
-    pub handled: AtomicU64,
-    /// Copies of events already handled, acknowledged without running the handler.
-    pub duplicates: AtomicU64,
-    /// Handler failures sent back to the queue for another attempt.
-    pub retried: AtomicU64,
-    /// Messages dead-lettered: the handler gave up, or the message was no domain event.
-    pub dead_lettered: AtomicU64,
-}
-
-fn count(counter: &AtomicU64) {
-    counter.fetch_add(1, Ordering::Relaxed);
 }
 
 /// Consumes one queue; see the [module docs](self).

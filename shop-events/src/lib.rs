@@ -6,8 +6,9 @@
 //! them. Delivery is therefore at-least-once; consumers deduplicate by event ID.
 //!
 //! - [`InProcessBus`]: a broadcast publisher for a single process (the embedded default).
-//! - [`RabbitPublisher`]: a durable topic exchange, persistent messages, publisher confirms.
-//! - [`EventConsumer`]: a durable queue with prefetch, manual acks, retries, a dead-letter queue
+//! - `RabbitPublisher` (feature `rabbitmq`): a durable topic exchange, persistent messages,
+//!   publisher confirms.
+//! - `EventConsumer` (feature `rabbitmq`): a durable queue with prefetch, manual acks, retries, a dead-letter queue
 //!   and idempotent handling through a durable [`ProcessedEventStore`] shared by its replicas
 //!   (every `shop-store` adapter implements it).
 //! - [`RelayMetrics`], [`ConsumerMetrics`]: counters a metrics endpoint can read.
@@ -18,18 +19,25 @@
 //! `tracing-opentelemetry`.
 
 pub mod bus;
+#[cfg(feature = "rabbitmq")]
 pub mod consumer;
+mod consumer_metrics;
 pub mod publisher;
+#[cfg(feature = "rabbitmq")]
 pub mod rabbit;
 pub mod relay;
+#[cfg(any(feature = "rabbitmq", feature = "otel"))]
 mod trace;
 
 #[cfg(feature = "otel")]
 pub use trace::traceparent_of;
 
 pub use bus::InProcessBus;
-pub use consumer::{ConsumerConfig, ConsumerMetrics, EventConsumer};
+#[cfg(feature = "rabbitmq")]
+pub use consumer::{ConsumerConfig, EventConsumer};
+pub use consumer_metrics::ConsumerMetrics;
 pub use publisher::{Delivery, EventPublisher, PublishError};
+#[cfg(feature = "rabbitmq")]
 pub use rabbit::{RabbitConfig, RabbitPublisher};
 pub use relay::{OutboxRelay, RelayConfig, RelayMetrics};
 pub use shop_core::{ProcessedEventStore, ProcessingClaim, ProcessingState};

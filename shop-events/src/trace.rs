@@ -4,12 +4,14 @@
 //! spans are joined to that trace through `tracing-opentelemetry` (the application installs
 //! the OpenTelemetry layer and a W3C propagator); without it the header is passed on as is.
 
+#[cfg(feature = "rabbitmq")]
 use shop_core::DomainEvent;
 use tracing::Span;
 
 /// The message header that carries the trace context.
 pub(crate) const TRACEPARENT: &str = "traceparent";
 
+#[cfg(feature = "rabbitmq")]
 /// The span that publishes `event`, a child of the operation that made it.
 pub(crate) fn publish_span(event: &DomainEvent) -> Span {
     let span = tracing::debug_span!(
@@ -23,6 +25,7 @@ pub(crate) fn publish_span(event: &DomainEvent) -> Span {
     span
 }
 
+#[cfg(feature = "rabbitmq")]
 /// The span a consumer handles `event` in, a child of the span that published it.
 pub(crate) fn handle_span(queue: &str, event: &DomainEvent) -> Span {
     let span = tracing::debug_span!(
@@ -37,6 +40,7 @@ pub(crate) fn handle_span(queue: &str, event: &DomainEvent) -> Span {
     span
 }
 
+#[cfg(feature = "rabbitmq")]
 /// The `traceparent` header to send with `event` from inside `span`: the span's own context
 /// when spans are exported (so the consumer's span is its child), else the event's.
 pub(crate) fn outgoing(span: &Span, event: &DomainEvent) -> Option<String> {
@@ -63,6 +67,7 @@ pub fn traceparent_of(span: &Span) -> Option<String> {
     carrier.remove(TRACEPARENT)
 }
 
+#[cfg(feature = "rabbitmq")]
 fn continue_trace(span: &Span, traceparent: Option<&str>) {
     let Some(tp) = traceparent.filter(|t| shop_core::trace::is_traceparent(t)) else {
         return;

@@ -105,7 +105,10 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
 static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// Adds [`ClientAddr`] to each request that carries its peer (`ConnectInfo<SocketAddr>`, as
-/// [`serve`](crate::serve) provides).
+/// [`serve`](crate::serve) and `into_make_service_with_connect_info` provide). A request that
+/// already has one (set by a layer further out) keeps it. Without a peer there is nothing to
+/// add — and per-address login throttling cannot work — so the first such request logs a
+/// warning.
 #[derive(Debug, Clone, Default)]
 pub struct ClientAddrLayer {
     trusted: Arc<TrustedProxies>,
@@ -152,6 +155,9 @@ where
     }
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
+        if req.extensions().get::<ClientAddr>().is_some() {
+            return self.inner.call(req);
+        }
         if let Some(ConnectInfo(peer)) = req.extensions().get::<ConnectInfo<SocketAddr>>() {
             let forwarded = req
                 .headers()
@@ -160,6 +166,15 @@ where
                 .filter_map(|v| v.to_str().ok());
             let client = self.trusted.client_of(peer.ip(), forwarded);
             req.extensions_mut().insert(ClientAddr(client));
+        } else {
+            static WARNED: std::sync::Once = std::sync::Once::new();
+            WARNED.call_once(|| {
+                tracing::warn!(
+                    "requests arrive without their peer address: serve the router with \
+                     `into_make_service_with_connect_info::<SocketAddr>()` (or shop_http::serve), \
+                     or login throttling per client address and the access log's client are off"
+                );
+            });
         }
         self.inner.call(req)
     }

@@ -1,7 +1,24 @@
-//! Extractors whose rejections are problem documents, and the caller's identity.
+//! Extractors whose rejections are problem documents, and the caller's identity — the same
+//! ones the shop's handlers use, for handlers of your own beside them.
 //!
-//! The router's [`AuthLayer`](shop_auth::AuthLayer) has already verified any bearer token
-//! and left a [`Principal`] in the request; these extractors only read it.
+//! An [`AuthLayer`](shop_auth::AuthLayer) (the one [`ShopApi`](crate::ShopApi) installs, or
+//! your own layer that inserts a [`Principal`]) has already verified any bearer token and left
+//! the principal in the request; these extractors only read it.
+//!
+//! ```
+//! use axum::{Json, Router, routing::post};
+//! use serde::Deserialize;
+//! use shop_http::extract::{ApiJson, SignedIn};
+//!
+//! #[derive(Deserialize)]
+//! struct Wish { product: String }
+//!
+//! /// `401` problem when anonymous; `415`/`400`/`422` problems for a bad body.
+//! async fn wish(user: SignedIn, ApiJson(wish): ApiJson<Wish>) -> Json<String> {
+//!     Json(format!("{} wishes for {}", user.user_id(), wish.product))
+//! }
+//! let app: Router = Router::new().route("/wishes", post(wish));
+//! ```
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
@@ -19,7 +36,7 @@ use crate::error::ApiError;
 /// types or names, `422 invalid_body`. (serde would read an array into a struct; every body
 /// here is an object.)
 #[derive(Debug)]
-pub(crate) struct ApiJson<T>(pub(crate) T);
+pub struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
@@ -64,7 +81,7 @@ pub(crate) fn json_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErr
 
 /// Query parameters; bad ones are a `400` problem.
 #[derive(Debug)]
-pub(crate) struct ApiQuery<T>(pub(crate) T);
+pub struct ApiQuery<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
@@ -77,7 +94,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 
 /// Path parameters; bad ones are a `400` problem.
 #[derive(Debug)]
-pub(crate) struct ApiPath<T>(pub(crate) T);
+pub struct ApiPath<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
     type Rejection = ApiError;
@@ -90,11 +107,11 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
 
 /// Whoever calls, signed in or not.
 #[derive(Debug, Clone)]
-pub(crate) struct Caller(pub(crate) Option<Principal>);
+pub struct Caller(pub Option<Principal>);
 
 impl Caller {
     /// Whether the caller is a signed-in admin.
-    pub(crate) fn is_admin(&self) -> bool {
+    pub fn is_admin(&self) -> bool {
         self.0.as_ref().is_some_and(|p| p.has_role(Role::Admin))
     }
 }
@@ -109,16 +126,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 
 /// A signed-in caller; `401` otherwise.
 #[derive(Debug, Clone)]
-pub(crate) struct SignedIn(pub(crate) Principal);
+pub struct SignedIn(pub Principal);
 
 impl SignedIn {
     /// The caller's user ID.
-    pub(crate) fn user_id(&self) -> UserId {
+    pub fn user_id(&self) -> UserId {
         self.0.user_id
     }
 
     /// Whether the caller is an admin.
-    pub(crate) fn is_admin(&self) -> bool {
+    pub fn is_admin(&self) -> bool {
         self.0.has_role(Role::Admin)
     }
 }
@@ -138,7 +155,7 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
 
 /// A signed-in admin; `401` when anonymous, `403` for other roles.
 #[derive(Debug, Clone)]
-pub(crate) struct Admin(pub(crate) Principal);
+pub struct Admin(pub Principal);
 
 impl<S: Send + Sync> FromRequestParts<S> for Admin {
     type Rejection = ApiError;

@@ -18,7 +18,7 @@
 //!
 //! | area | routes |
 //! |---|---|
-//! | auth | `POST /api/auth/register`, `/login`, `/refresh`, `/logout` |
+//! | auth | `POST /api/auth/register`, `/login`, `/refresh`, `/logout`; `GET /.well-known/jwks.json` |
 //! | profile | `GET`/`PATCH /api/users/me`, `POST /api/users/me/password` |
 //! | catalog | `GET /api/products`, `GET /api/products/{id-or-slug}`; admin: `POST /api/products`, `PATCH`/`DELETE /api/products/{id}`, `POST /api/products/{id}/stock` |
 //! | reviews | `GET`/`POST /api/products/{id}/reviews` |
@@ -28,23 +28,25 @@
 //! | ops | `GET /health`, `/ready`, `/metrics`, `/openapi.json` |
 
 pub mod access_log;
+mod api;
 pub mod client_addr;
 pub mod error;
-mod extract;
+pub mod extract;
+pub mod idempotency;
 pub mod metrics;
 mod openapi;
 mod routes;
 mod serve;
 pub mod state;
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Router;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Router};
-use shop_auth::AuthLayer;
 use tower::ServiceBuilder;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::load_shed::error::Overloaded;
@@ -53,10 +55,9 @@ use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
-use utoipa::OpenApi;
-use utoipa_axum::router::OpenApiRouter;
 
 pub use access_log::ACCESS_LOG_TARGET;
+pub use api::{RouteGroup, ShopApi};
 pub use client_addr::{ClientAddr, ClientAddrLayer, TrustedProxies};
 pub use error::{ApiError, ProblemDetails};
 pub use metrics::{LoginOutcome, Metrics};
@@ -136,62 +137,21 @@ fn cors(origins: &[String]) -> CorsLayer {
         .max_age(Duration::from_secs(600))
 }
 
-fn api_routes() -> OpenApiRouter<AppState> {
-    use routes::{auth, cart, catalog, ops, orders, reviews, users};
-    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
-        .routes(utoipa_axum::routes!(ops::health))
-        .routes(utoipa_axum::routes!(ops::ready))
-        .routes(utoipa_axum::routes!(ops::metrics))
-        .routes(utoipa_axum::routes!(ops::openapi))
-        .routes(utoipa_axum::routes!(auth::register))
-        .routes(utoipa_axum::routes!(auth::login))
-        .routes(utoipa_axum::routes!(auth::refresh))
-        .routes(utoipa_axum::routes!(auth::logout))
-        .routes(utoipa_axum::routes!(users::me, users::update_me))
-        .routes(utoipa_axum::routes!(users::change_password))
-        .routes(utoipa_axum::routes!(catalog::list, catalog::create))
-        .routes(utoipa_axum::routes!(
-            catalog::get,
-            catalog::update,
-            catalog::delete
-        ))
-        .routes(utoipa_axum::routes!(catalog::adjust_stock))
-        .routes(utoipa_axum::routes!(reviews::list, reviews::create))
-        .routes(utoipa_axum::routes!(cart::get, cart::clear))
-        .routes(utoipa_axum::routes!(cart::add_item))
-        .routes(utoipa_axum::routes!(cart::set_quantity, cart::remove_item))
-        .routes(utoipa_axum::routes!(orders::checkout))
-        .routes(utoipa_axum::routes!(orders::list))
-        .routes(utoipa_axum::routes!(orders::get))
-        .routes(utoipa_axum::routes!(orders::cancel))
-        .routes(utoipa_axum::routes!(orders::set_status))
-}
-
-/// The routes and their finished OpenAPI document.
-fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let (routes, mut doc) = api_routes().split_for_parts();
-    utoipa::Modify::modify(&openapi::CommonResponses, &mut doc);
-    (routes, doc)
-}
-
 /// The OpenAPI 3.1 document of every route [`router`] serves (paths without a root path).
 #[must_use]
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().1
+    api::routes_of(&RouteGroup::ALL).1
 }
 
-/// Turns the auth layer's bare `401` (an invalid token) into a problem document.
-async fn problem_for_bare_401(res: Response) -> Response {
-    if res.status() == StatusCode::UNAUTHORIZED && !res.headers().contains_key(header::CONTENT_TYPE)
-    {
-        return ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_token",
-            "the access token is invalid or expired",
-        )
-        .into_response();
-    }
-    res
+/// The API's answer to a refused bearer token, given to the [`AuthLayer`]: a problem
+/// document (with the RFC 6750 challenge). The reason stays in the layer's debug log.
+fn refuse_token(_: &shop_auth::AuthError) -> Response {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+        "the access token is invalid or expired",
+    )
+    .into_response()
 }
 
 /// The security headers every response gets. One function rather than a layer per header:
@@ -265,7 +225,9 @@ fn continue_incoming_trace(span: &tracing::Span, headers: &axum::http::HeaderMap
     }
 }
 
-/// The whole API with its middleware, under `config.root_path`.
+/// The whole API with its middleware, under `config.root_path`, with problem documents for
+/// unknown routes and methods. To mount only some routes, or inside an app of your own, see
+/// [`ShopApi`].
 pub fn router(state: AppState, config: &HttpConfig) -> Router {
     router_with(state, config, Router::new())
 }
@@ -279,31 +241,8 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
 /// # Panics
 /// When a route of `extra` collides with one of the API's.
 pub fn router_with(state: AppState, config: &HttpConfig, extra: Router) -> Router {
-    let auth_layer = state
-        .auth
-        .as_ref()
-        .map(|a| AuthLayer::new(a.access_tokens().clone()));
     let metrics = state.metrics.clone();
-    let root = config.root_path.trim_end_matches('/');
-    let (api, mut doc) = api();
-    if !root.is_empty() {
-        doc.servers = Some(vec![utoipa::openapi::Server::new(root)]);
-    }
-    // Rendered once; serialising a derived document cannot fail.
-    let doc_json = serde_json::to_vec(&doc).unwrap_or_default();
-    let api = api
-        .with_state(state)
-        .layer(Extension(routes::ops::OpenApiJson(doc_json.into())))
-        .layer(Extension(routes::RootPath(root.into())));
-    // Bearer tokens are verified once, for every route; handlers read the `Principal`.
-    let api = api.layer(axum::middleware::from_fn(access_log::note_signed_in));
-    let api = match auth_layer {
-        Some(layer) => api
-            .layer(layer)
-            .layer(axum::middleware::map_response(problem_for_bare_401)),
-        None => api,
-    };
-    let api = api.merge(extra);
+    let api = ShopApi::new(state).into_router().merge(extra);
     let root = config.root_path.trim_end_matches('/');
     let app = if root.is_empty() {
         api
@@ -324,36 +263,44 @@ pub fn router_with(state: AppState, config: &HttpConfig, extra: Router) -> Route
             )
             .nest(root, api)
     };
+    wrap_in_stack(
+        app.fallback(no_route)
+            .method_not_allowed_fallback(method_not_allowed),
+        &metrics,
+        config,
+    )
+}
+
+/// `router` inside the shop's middleware stack (see the crate docs).
+fn wrap_in_stack(router: Router, metrics: &Arc<Metrics>, config: &HttpConfig) -> Router {
     // `Router::layer` wraps every route (and the fallbacks) on its own, which lets these
     // layers see the matched route; what must be shared by all of them — the concurrency
     // limit — is one semaphore for the whole router (`GlobalConcurrencyLimitLayer`).
-    app.fallback(no_route)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(
-            ServiceBuilder::new()
-                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-                .layer(ClientAddrLayer::new(config.trusted_proxies.clone()))
-                .layer(TraceLayer::new_for_http().make_span_with(request_span))
-                .layer(axum::middleware::from_fn(access_log::log))
-                // Outside the error handler: shed, timed-out and oversized requests count.
-                .layer(axum::middleware::from_fn_with_state(
-                    metrics,
-                    metrics::track,
-                ))
-                .layer(PropagateRequestIdLayer::x_request_id())
-                .map_response(security_headers)
-                .layer(cors(&config.cors_origins))
-                .layer(HandleErrorLayer::new(middleware_error))
-                .load_shed()
-                .layer(GlobalConcurrencyLimitLayer::new(
-                    config.concurrency_limit.max(1),
-                ))
-                .timeout(config.request_timeout)
-                .layer(axum::middleware::from_fn_with_state(
-                    config.body_limit,
-                    refuse_declared_oversize,
-                ))
-                .layer(DefaultBodyLimit::max(config.body_limit))
-                .layer(CompressionLayer::new()),
-        )
+    router.layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+            .layer(ClientAddrLayer::new(config.trusted_proxies.clone()))
+            .layer(TraceLayer::new_for_http().make_span_with(request_span))
+            .layer(axum::middleware::from_fn(access_log::log))
+            // Outside the error handler: shed, timed-out and oversized requests count.
+            .layer(axum::middleware::from_fn_with_state(
+                metrics.clone(),
+                metrics::track,
+            ))
+            .layer(PropagateRequestIdLayer::x_request_id())
+            .map_response(security_headers)
+            .layer(cors(&config.cors_origins))
+            .layer(HandleErrorLayer::new(middleware_error))
+            .load_shed()
+            .layer(GlobalConcurrencyLimitLayer::new(
+                config.concurrency_limit.max(1),
+            ))
+            .timeout(config.request_timeout)
+            .layer(axum::middleware::from_fn_with_state(
+                config.body_limit,
+                refuse_declared_oversize,
+            ))
+            .layer(DefaultBodyLimit::max(config.body_limit))
+            .layer(CompressionLayer::new()),
+    )
 }

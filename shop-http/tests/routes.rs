@@ -800,6 +800,7 @@ async fn openapi_document_describes_every_served_route() {
         ("/api/users/me", "get"),
         ("/api/users/me", "patch"),
         ("/api/users/me/password", "post"),
+        ("/.well-known/jwks.json", "get"),
         ("/api/products", "get"),
         ("/api/products", "post"),
         ("/api/products/{id}", "get"),

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{Extensions, StatusCode};
+use axum::http::{Extensions, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use shop_auth::{AuthService, RegisterInput, Session};
 use shop_core::{Role, Timestamp, User, UserId};
@@ -188,4 +189,27 @@ pub(crate) async fn logout(
 ) -> Result<StatusCode, ApiError> {
     auth(&state)?.logout(&input.refresh_token).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The public keys that verify this API's access tokens, as a JWK Set (RFC 7517): EdDSA and
+/// RS256 keys, current and rotated-out alike. A shared HS256 secret is never published, so
+/// with one the set is empty. Another service verifies tokens with it and no secret
+/// (`shop_auth::KeySet::from_jwks`).
+#[utoipa::path(
+    get, path = "/.well-known/jwks.json", tag = "auth",
+    responses(
+        (status = 200, description = "The JWK Set", body = Object),
+        (status = 404, description = "This deployment has no accounts", body = ProblemDetails,
+            content_type = "application/problem+json"),
+    ),
+)]
+pub(crate) async fn jwks(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let auth = state.auth.as_ref().ok_or_else(ApiError::no_route)?;
+    let mut res = Json(auth.access_tokens().jwks()).into_response();
+    // Verifiers may cache it; one that meets a `kid` it does not know fetches it again.
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    Ok(res)
 }

@@ -1,10 +1,10 @@
 //! Catalog: product search and product by ID or slug for everyone; creating, changing,
 //! deleting and restocking products for admins.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use shop_core::{
     FieldError, NewProduct, Product, ProductCursor, ProductId, ProductInput, ProductPatch,
@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ProblemDetails};
 use crate::extract::{Admin, ApiJson, ApiPath, ApiQuery, Caller};
-use crate::routes::{RootPath, created, page_limit};
+use crate::routes::{MountPath, created, page_limit};
 use crate::state::AppState;
 
 /// Query parameters of `GET /api/products`.
@@ -165,7 +165,7 @@ pub(crate) async fn get(
 )]
 pub(crate) async fn create(
     State(state): State<AppState>,
-    Extension(root): Extension<RootPath>,
+    root: MountPath,
     _admin: Admin,
     ApiJson(input): ApiJson<ProductInput>,
 ) -> Result<Response, ApiError> {

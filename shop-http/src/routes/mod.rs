@@ -8,9 +8,9 @@ pub(crate) mod orders;
 pub(crate) mod reviews;
 pub(crate) mod users;
 
-use std::sync::Arc;
-
 use axum::Json;
+use axum::extract::{FromRequestParts, OriginalUri};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -18,15 +18,31 @@ use shop_core::{FieldError, PageLimit};
 
 use crate::error::ApiError;
 
-/// The prefix every route is served under (`HttpConfig::root_path`, without a trailing `/`),
-/// for links the API hands out.
-#[derive(Debug, Clone)]
-pub(crate) struct RootPath(pub(crate) Arc<str>);
+/// Where the API is mounted, for the links it hands out: the part of the request's original
+/// path before the path the API matched (empty, the root path, the prefix of an embedding
+/// app's `Router::nest`, or several of them). Worked out per request, so a document or a link
+/// is right however the API was mounted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct MountPath(pub(crate) String);
 
-/// `201 Created` with `body` and a `Location` of `path` under the root path.
-pub(crate) fn created(root: &RootPath, path: &str, body: impl Serialize) -> Response {
+impl<S: Send + Sync> FromRequestParts<S> for MountPath {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let here = parts.uri.path();
+        let original = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map_or(here, |o| o.path());
+        let mount = original.strip_suffix(here).unwrap_or_default();
+        Ok(Self(mount.trim_end_matches('/').to_owned()))
+    }
+}
+
+/// `201 Created` with `body` and a `Location` of `path` under the mount path.
+pub(crate) fn created(mount: &MountPath, path: &str, body: impl Serialize) -> Response {
     let mut res = (StatusCode::CREATED, Json(body)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!("{}{path}", root.0)) {
+    if let Ok(v) = HeaderValue::from_str(&format!("{}{path}", mount.0)) {
         res.headers_mut().insert(header::LOCATION, v);
     }
     res

@@ -1,14 +1,18 @@
 //! Liveness, readiness, metrics and the OpenAPI document.
 
+use std::sync::Arc;
+
 use axum::Extension;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use parking_lot::Mutex;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::routes::MountPath;
 use crate::state::AppState;
 
 /// Liveness or readiness.
@@ -136,22 +140,61 @@ pub(crate) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -
         .into_response()
 }
 
-/// The rendered OpenAPI document, made once when the router is built.
-#[derive(Debug, Clone)]
-pub(crate) struct OpenApiJson(pub(crate) Bytes);
+/// The OpenAPI document of the mounted routes, rendered for the mount path it was last asked
+/// from (a router is almost always mounted in one place, so that is once).
+#[derive(Clone)]
+pub(crate) struct OpenApiDoc {
+    doc: Arc<utoipa::openapi::OpenApi>,
+    rendered: Arc<Mutex<(String, Bytes)>>,
+}
+
+impl std::fmt::Debug for OpenApiDoc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenApiDoc").finish_non_exhaustive()
+    }
+}
+
+impl OpenApiDoc {
+    pub(crate) fn new(doc: utoipa::openapi::OpenApi) -> Self {
+        let rendered = render(&doc, "");
+        Self {
+            doc: Arc::new(doc),
+            rendered: Arc::new(Mutex::new((String::new(), rendered))),
+        }
+    }
+
+    fn for_mount(&self, mount: &str) -> Bytes {
+        let mut rendered = self.rendered.lock();
+        if rendered.0 != mount {
+            *rendered = (mount.to_owned(), render(&self.doc, mount));
+        }
+        rendered.1.clone()
+    }
+}
+
+/// The document as JSON, with a `servers` entry naming `mount` when there is one, so clients
+/// (and `/docs`) call the paths where they are served.
+fn render(doc: &utoipa::openapi::OpenApi, mount: &str) -> Bytes {
+    let mut doc = doc.clone();
+    if !mount.is_empty() {
+        doc.servers = Some(vec![utoipa::openapi::Server::new(mount)]);
+    }
+    // Serialising a derived document cannot fail.
+    serde_json::to_vec(&doc).unwrap_or_default().into()
+}
 
 /// This API's OpenAPI 3.1 document.
 #[utoipa::path(
     get, path = "/openapi.json", tag = "ops",
     responses((status = 200, description = "The OpenAPI document", body = Object)),
 )]
-pub(crate) async fn openapi(Extension(doc): Extension<OpenApiJson>) -> Response {
+pub(crate) async fn openapi(Extension(doc): Extension<OpenApiDoc>, mount: MountPath) -> Response {
     (
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )],
-        doc.0,
+        doc.for_mount(&mount.0),
     )
         .into_response()
 }

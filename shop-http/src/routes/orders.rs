@@ -5,25 +5,20 @@
 //! body is refused (`409 idempotency_key_reused`). The body is compared by the SHA-256 of its
 //! canonical JSON form, so whitespace and field order do not matter.
 
-use std::fmt::Write as _;
-
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-use shop_core::{
-    CheckoutRequest, FieldError, IdempotencyKey, Order, OrderCursor, OrderId, OrderQuery,
-    OrderStatus, RequestFingerprint, UserId,
-};
+use shop_core::{CheckoutRequest, Order, OrderCursor, OrderId, OrderQuery, OrderStatus, UserId};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ProblemDetails};
 use crate::extract::{Admin, ApiJson, ApiPath, ApiQuery, SignedIn, is_json, json_object};
-use crate::routes::{RootPath, created, page_limit};
+use crate::idempotency::fingerprint;
+use crate::routes::{MountPath, created, page_limit};
 use crate::state::AppState;
 
 /// An order as the API shows it: the order and the statuses it may move to next.
@@ -55,26 +50,6 @@ pub(crate) struct CheckoutBody {
     cart_version: Option<u64>,
 }
 
-const IDEMPOTENCY_KEY: &str = "idempotency-key";
-
-fn idempotency_key(headers: &HeaderMap) -> Result<IdempotencyKey, ApiError> {
-    let raw = headers.get(IDEMPOTENCY_KEY).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "idempotency_key_required",
-            "send an Idempotency-Key header (1-255 visible ASCII characters) so retries are safe",
-        )
-    })?;
-    let text = raw.to_str().map_err(|_| {
-        ApiError::bad_field(FieldError::new(
-            "Idempotency-Key",
-            "invalid_characters",
-            "must be visible ASCII",
-        ))
-    })?;
-    IdempotencyKey::parse(text).map_err(|e| ApiError::bad_field(e.at("Idempotency-Key")))
-}
-
 /// The body is optional; when there is one, it is refused as every JSON body is (see
 /// `ApiJson`).
 fn parse_checkout_body(headers: &HeaderMap, body: &[u8]) -> Result<CheckoutBody, ApiError> {
@@ -85,18 +60,6 @@ fn parse_checkout_body(headers: &HeaderMap, body: &[u8]) -> Result<CheckoutBody,
         return Err(ApiError::unsupported_media_type());
     }
     json_object(body)
-}
-
-fn fingerprint(body: &CheckoutBody) -> Result<RequestFingerprint, ApiError> {
-    let canonical = serde_json::to_vec(body)
-        .map_err(|e| ApiError::from(shop_core::Error::internal(e.to_string())))?;
-    let digest = Sha256::digest(&canonical);
-    let mut hex = String::with_capacity(2 * digest.len());
-    for b in digest {
-        // Writing to a String cannot fail.
-        let _ = write!(hex, "{b:02x}");
-    }
-    RequestFingerprint::parse(hex).map_err(|e| ApiError::from(shop_core::Error::from(e)))
 }
 
 /// Place an order from the caller's cart.
@@ -115,7 +78,7 @@ fn fingerprint(body: &CheckoutBody) -> Result<RequestFingerprint, ApiError> {
 )]
 pub(crate) async fn checkout(
     State(state): State<AppState>,
-    Extension(root): Extension<RootPath>,
+    root: MountPath,
     user: SignedIn,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -145,7 +108,7 @@ async fn place(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(Order, bool), ApiError> {
-    let key = idempotency_key(headers)?;
+    let key = crate::idempotency::key_in(headers)?;
     let body = body?;
     let parsed = parse_checkout_body(headers, &body)?;
     let request = CheckoutRequest {
