@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use shop_store::config::{ConfigError, Secret};
+use shop_core::config::ConfigError;
+use shop_core::secret::{ExposeSecret as _, SecretString};
 use shop_store::mongodb::MongoConfig;
 use shop_store::mysql::MySqlConfig;
 
@@ -33,7 +34,7 @@ impl Backend {
 #[derive(Debug)]
 pub(crate) enum JwtKeys {
     /// `JWT_SECRET_KEY` (HS256, at least 32 bytes).
-    Secret(Secret),
+    Secret(SecretString),
     /// `JWT_PRIVATE_KEY_FILE` + `JWT_PUBLIC_KEY_FILE` (Ed25519 PEM).
     Ed25519 {
         private_pem: Vec<u8>,
@@ -72,7 +73,7 @@ pub(crate) struct AppConfig {
     pub(crate) http: shop_http::HttpConfig,
     pub(crate) log_format: LogFormat,
     pub(crate) admin_email: String,
-    pub(crate) admin_password: Option<Secret>,
+    pub(crate) admin_password: Option<SecretString>,
     pub(crate) demo_data: bool,
     /// With RabbitMQ: run the order-notifications consumer (`SHOP_ORDER_NOTIFICATIONS`).
     pub(crate) order_notifications: bool,
@@ -160,10 +161,7 @@ impl AppConfig {
             None
         };
         let rabbitmq = if var("RABBITMQ_URL")?.is_some() {
-            Some(
-                shop_events::RabbitConfig::from_env()
-                    .map_err(|(variable, reason)| ConfigError::new(variable, reason))?,
-            )
+            Some(shop_events::RabbitConfig::from_env()?)
         } else {
             None
         };
@@ -185,7 +183,7 @@ impl AppConfig {
                         "must be at least 32 bytes",
                     ));
                 }
-                JwtKeys::Secret(Secret::new(secret))
+                JwtKeys::Secret(SecretString::from(secret))
             }
             (None, Some(private), Some(public)) => JwtKeys::Ed25519 {
                 private_pem: read_file("JWT_PRIVATE_KEY_FILE", &private)?,
@@ -243,11 +241,11 @@ impl AppConfig {
         let admin_email = var("SHOP_ADMIN_EMAIL")?.unwrap_or_else(|| "admin@shop.local".into());
         shop_core::Email::parse(&admin_email)
             .map_err(|e| ConfigError::new("SHOP_ADMIN_EMAIL", e.message.into_owned()))?;
-        let admin_password = var("SHOP_ADMIN_PASSWORD")?.map(Secret::new);
+        let admin_password = var("SHOP_ADMIN_PASSWORD")?.map(SecretString::from);
         if let Some(p) = &admin_password {
             let email = shop_core::Email::parse(&admin_email)
                 .map_err(|e| ConfigError::new("SHOP_ADMIN_EMAIL", e.message.into_owned()))?;
-            shop_auth::check_password_policy(p.expose(), &email)
+            shop_auth::check_password_policy(p.expose_secret(), &email)
                 .map_err(|e| ConfigError::new("SHOP_ADMIN_PASSWORD", e.message.into_owned()))?;
         }
         let defaults = shop_http::HttpConfig::default();
@@ -256,10 +254,7 @@ impl AppConfig {
                 .map_err(|e| ConfigError::new("TRUSTED_PROXIES", e))?;
         let throttle = match var("SHOP_THROTTLE")?.as_deref().map(str::trim) {
             None | Some("memory") => ThrottleBackend::Memory,
-            Some("redis") => ThrottleBackend::Redis(
-                shop_auth::RedisThrottleConfig::from_env()
-                    .map_err(|(variable, reason)| ConfigError::new(variable, reason))?,
-            ),
+            Some("redis") => ThrottleBackend::Redis(shop_auth::RedisThrottleConfig::from_env()?),
             Some(_) => return Err(ConfigError::new("SHOP_THROTTLE", "must be memory or redis")),
         };
         let days = |name, default| {

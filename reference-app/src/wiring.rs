@@ -7,6 +7,7 @@ use shop_auth::{
     AccessTokens, AuthError, AuthService, KeySet, LoginThrottle, MemoryThrottle, PasswordParams,
     Passwords, RedisThrottle, RegisterInput, TokenPolicy,
 };
+use shop_core::secret::ExposeSecret as _;
 use shop_core::{Conflict, Email, ProcessedEventStore, Role, StoreHealth, UserStore};
 use shop_events::{EventPublisher, InProcessBus, OutboxRelay, RabbitPublisher, RelayConfig};
 use shop_http::{AppState, router_with, serve};
@@ -32,7 +33,7 @@ fn random_password() -> Result<String, Failure> {
 
 fn key_set(jwt: &JwtKeys) -> Result<KeySet, Failure> {
     Ok(match jwt {
-        JwtKeys::Secret(s) => KeySet::hs256("primary", s.expose().as_bytes())?,
+        JwtKeys::Secret(s) => KeySet::hs256("primary", s.expose_secret().as_bytes())?,
         JwtKeys::Ed25519 {
             private_pem,
             public_pem,
@@ -60,7 +61,7 @@ async fn bootstrap_admin(
         return Ok(());
     }
     let (password, generated) = match &config.admin_password {
-        Some(p) => (p.expose().to_owned(), false),
+        Some(p) => (p.expose_secret().to_owned(), false),
         None => (random_password()?, true),
     };
     let created = auth

@@ -36,10 +36,6 @@ struct SpanSeen {
     attributes: HashMap<String, String>,
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// An OTLP/HTTP trace receiver on a free port: what it decodes lands in the returned list.
 async fn receiver() -> (String, Arc<Mutex<Vec<SpanSeen>>>) {
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -65,9 +61,9 @@ async fn receiver() -> (String, Arc<Mutex<Vec<SpanSeen>>>) {
                             })
                             .collect();
                         sink.lock().push(SpanSeen {
-                            trace_id: hex(&span.trace_id),
-                            span_id: hex(&span.span_id),
-                            parent: hex(&span.parent_span_id),
+                            trace_id: hex::encode(&span.trace_id),
+                            span_id: hex::encode(&span.span_id),
+                            parent: hex::encode(&span.parent_span_id),
                             name: span.name.clone(),
                             attributes,
                         });

@@ -197,7 +197,7 @@ mod shared {
         AccessTokens, AuthError, AuthService, KeySet, LoginLimits, MemoryThrottle, PasswordParams,
         Passwords, RedisThrottle, RedisThrottleConfig, RegisterInput, TokenPolicy,
     };
-    use shop_core::secret::Secret;
+    use shop_core::secret::SecretString;
     use shop_store::MemoryStore;
     use shop_store::scratch::TcpProxy;
 
@@ -242,7 +242,7 @@ mod shared {
     /// A 1 s window, on the Redis at `host`, under `prefix`.
     pub(super) fn throttle(host: &str, prefix: &str) -> RedisThrottle {
         let config = RedisThrottleConfig {
-            url: Secret::new(format!("redis://{host}")),
+            url: SecretString::from(format!("redis://{host}")),
             key_prefix: prefix.into(),
             timeout: Duration::from_millis(250),
         };

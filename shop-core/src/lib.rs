@@ -31,6 +31,7 @@
 pub mod cart;
 pub mod catalog;
 pub mod checkout;
+pub mod config;
 pub mod error;
 pub mod event;
 pub mod id;

@@ -1,30 +1,8 @@
 //! Secrets in configuration: values that must never reach logs.
 
-use std::fmt;
-
-/// A string that never shows in `Debug` or `Display` output.
-#[derive(Clone, PartialEq, Eq, Default)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret.
-    #[must_use]
-    pub fn new(s: impl Into<String>) -> Self {
-        Self(s.into())
-    }
-
-    /// The secret itself; call only where it is handed to a driver.
-    #[must_use]
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("\"<redacted>\"")
-    }
-}
+/// Secrets are `secrecy`'s: never in `Debug` output, zeroed when dropped, and read only
+/// through [`ExposeSecret::expose_secret`] where they are handed to a driver.
+pub use secrecy::{ExposeSecret, SecretString};
 
 /// A URL with its password replaced, for logs: `scheme://user:<redacted>@host/...`.
 #[must_use]
@@ -65,6 +43,6 @@ mod tests {
             "amqp://guest:<redacted>@127.0.0.1:5672/%2f"
         );
         assert_eq!(redact_url("garbage"), "<redacted>");
-        assert_eq!(format!("{:?}", Secret::new("pw")), "\"<redacted>\"");
+        assert!(!format!("{:?}", SecretString::from("pw")).contains("pw"));
     }
 }

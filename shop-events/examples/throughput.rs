@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use shop_core::secret::Secret;
+use shop_core::secret::SecretString;
 use shop_core::{DomainEvent, EventType, OutboxStore, UserId};
 use shop_events::{
     ConsumerConfig, EventConsumer, OutboxRelay, RabbitConfig, RabbitPublisher, RelayConfig,
@@ -29,7 +29,7 @@ async fn main() {
     let url = std::env::var("RABBITMQ_URL")
         .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
     let rabbit = RabbitConfig {
-        url: Secret::new(url.clone()),
+        url: SecretString::from(url.clone()),
         exchange: format!("shop-bench.{id}"),
         connection_name: "shop-throughput".into(),
     };

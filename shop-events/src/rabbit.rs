@@ -15,7 +15,8 @@ use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareO
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
 use shop_core::DomainEvent;
-use shop_core::secret::{Secret, redact_url};
+use shop_core::config::ConfigError;
+use shop_core::secret::{ExposeSecret, SecretString, redact_url};
 use tokio::sync::Mutex;
 use tracing::{Instrument, info, warn};
 
@@ -30,7 +31,7 @@ use crate::publisher::{Delivery, EventPublisher, PublishError};
 #[derive(Clone)]
 pub struct RabbitConfig {
     /// AMQP URL (may hold credentials).
-    pub url: Secret,
+    pub url: SecretString,
     /// The durable topic exchange events are published to.
     pub exchange: String,
     /// How the connection shows in the broker's connection list.
@@ -40,7 +41,7 @@ pub struct RabbitConfig {
 impl Default for RabbitConfig {
     fn default() -> Self {
         Self {
-            url: Secret::new("amqp://guest:guest@127.0.0.1:5672/%2f"),
+            url: SecretString::from("amqp://guest:guest@127.0.0.1:5672/%2f"),
             exchange: "shop.events".into(),
             connection_name: "shop".into(),
         }
@@ -51,14 +52,17 @@ impl RabbitConfig {
     /// Reads the variables in the table above.
     ///
     /// # Errors
-    /// The name of a malformed variable and why.
-    pub fn from_env() -> Result<Self, (&'static str, String)> {
+    /// A [`ConfigError`] naming a malformed variable.
+    pub fn from_env() -> Result<Self, ConfigError> {
         let mut c = Self::default();
         if let Some(url) = std::env::var("RABBITMQ_URL").ok().filter(|v| !v.is_empty()) {
             if !(url.starts_with("amqp://") || url.starts_with("amqps://")) {
-                return Err(("RABBITMQ_URL", "must start with amqp:// or amqps://".into()));
+                return Err(ConfigError::new(
+                    "RABBITMQ_URL",
+                    "must start with amqp:// or amqps://",
+                ));
             }
-            c.url = Secret::new(url);
+            c.url = SecretString::from(url);
         }
         if let Some(x) = std::env::var("RABBITMQ_EXCHANGE")
             .ok()
@@ -73,7 +77,7 @@ impl RabbitConfig {
 impl fmt::Debug for RabbitConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RabbitConfig")
-            .field("url", &redact_url(self.url.expose()))
+            .field("url", &redact_url(self.url.expose_secret()))
             .field("exchange", &self.exchange)
             .field("connection_name", &self.connection_name)
             .finish()
@@ -84,7 +88,7 @@ impl fmt::Debug for RabbitConfig {
 pub(crate) async fn connect(config: &RabbitConfig) -> Result<Connection, lapin::Error> {
     let props = ConnectionProperties::default()
         .with_connection_name(config.connection_name.as_str().into());
-    Connection::connect(config.url.expose(), props).await
+    Connection::connect(config.url.expose_secret(), props).await
 }
 
 /// Declares the durable topic exchange.
@@ -143,7 +147,7 @@ impl RabbitPublisher {
             .confirm_select(ConfirmSelectOptions::default())
             .await?;
         declare_exchange(&channel, &self.config.exchange).await?;
-        info!(target = %redact_url(self.config.url.expose()), exchange = %self.config.exchange, "connected to RabbitMQ");
+        info!(target = %redact_url(self.config.url.expose_secret()), exchange = %self.config.exchange, "connected to RabbitMQ");
         Ok((conn, channel))
     }
 

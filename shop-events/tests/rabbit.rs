@@ -15,7 +15,7 @@ use lapin::options::{
 use lapin::types::AMQPValue;
 use lapin::{BasicProperties, Connection, ConnectionProperties};
 use parking_lot::Mutex;
-use shop_core::secret::Secret;
+use shop_core::secret::SecretString;
 use shop_core::{DomainEvent, EventId, EventType, OutboxStore, UserId};
 use shop_events::{
     ConsumerConfig, EventConsumer, EventPublisher, OutboxRelay, ProcessedEventStore,
@@ -104,7 +104,7 @@ impl Fixture {
         Some(Self {
             plumbing,
             rabbit: RabbitConfig {
-                url: Secret::new(base_url()),
+                url: SecretString::from(base_url()),
                 exchange: unique("ex"),
                 connection_name: unique("conn"),
             },
@@ -363,7 +363,7 @@ async fn replicas_and_a_restart_handle_each_event_once() {
     };
     let replica_store = || async {
         let config = MySqlConfig {
-            url: Some(Secret::new(db.url())),
+            url: Some(SecretString::from(db.url())),
             ..MySqlConfig::default()
         };
         Arc::new(MySqlStore::connect(&config).await.unwrap()) as Arc<dyn ProcessedEventStore>
@@ -546,7 +546,7 @@ async fn a_broker_outage_loses_nothing() {
         1,
     );
     let relay_rabbit = RabbitConfig {
-        url: Secret::new(via_proxy),
+        url: SecretString::from(via_proxy),
         ..fx.rabbit.clone()
     };
     let store = Arc::new(MemoryStore::new());
@@ -681,7 +681,7 @@ async fn poison_messages_are_dead_lettered() {
 #[test]
 fn config_debug_hides_the_password() {
     let c = RabbitConfig {
-        url: Secret::new("amqp://app:s3cret@mq:5672/%2f"),
+        url: SecretString::from("amqp://app:s3cret@mq:5672/%2f"),
         ..RabbitConfig::default()
     };
     let dbg = format!("{c:?}");

@@ -129,7 +129,7 @@ async fn open(backend: &str) -> (Arc<dyn CommerceStore>, Cleanup) {
 #[cfg(feature = "mysql")]
 mod mysql {
     use super::*;
-    use shop_store::config::Secret;
+    use shop_store::config::SecretString;
     use shop_store::mysql::{MySqlConfig, MySqlStore};
     use sqlx::{Connection, Executor, MySqlConnection};
 
@@ -143,7 +143,7 @@ mod mysql {
             .await
             .unwrap();
         let config = MySqlConfig {
-            url: Some(Secret::new(server.clone())),
+            url: Some(SecretString::from(server.clone())),
             max_connections: 16,
             ..MySqlConfig::default()
         }
@@ -163,13 +163,13 @@ mod mysql {
 #[cfg(feature = "mongodb")]
 mod mongo {
     use super::*;
-    use shop_store::config::Secret;
+    use shop_store::config::SecretString;
     use shop_store::mongodb::{MongoConfig, MongoStore};
 
     pub(super) async fn open() -> (Arc<dyn CommerceStore>, Cleanup) {
         let uri = std::env::var("MONGODB_URI").expect("set MONGODB_URI");
         let config = MongoConfig {
-            uri: Secret::new(uri),
+            uri: SecretString::from(uri),
             database: format!("shop_bench_{}", UserId::generate().as_uuid().simple()),
             ..MongoConfig::default()
         };

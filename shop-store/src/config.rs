@@ -2,27 +2,8 @@
 
 use std::time::Duration;
 
-pub use shop_core::secret::{Secret, redact_url};
-
-/// A configuration value was missing or malformed; names the environment variable.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{variable}: {reason}")]
-pub struct ConfigError {
-    /// The environment variable at fault.
-    pub variable: &'static str,
-    /// What is wrong with it (never its value, which may be secret).
-    pub reason: String,
-}
-
-impl ConfigError {
-    /// A new error about `variable`.
-    pub fn new(variable: &'static str, reason: impl Into<String>) -> Self {
-        Self {
-            variable,
-            reason: reason.into(),
-        }
-    }
-}
+pub use shop_core::config::ConfigError;
+pub use shop_core::secret::{ExposeSecret, SecretString, redact_url};
 
 /// Reads an environment variable; empty counts as unset.
 #[cfg_attr(not(any(feature = "mysql", feature = "mongodb")), allow(dead_code))]

@@ -140,7 +140,7 @@ mod mysql {
 
     use sqlx::{Connection, Executor, MySqlConnection};
 
-    use crate::config::Secret;
+    use crate::config::{ExposeSecret as _, SecretString};
     use crate::mysql::{MySqlConfig, MySqlStore};
 
     /// The MySQL server tests use.
@@ -169,12 +169,12 @@ mod mysql {
 
     fn url_for(database: &str) -> String {
         let base = MySqlConfig {
-            url: Some(Secret::new(server_url())),
+            url: Some(SecretString::from(server_url())),
             ..MySqlConfig::default()
         };
         base.with_database(database)
             .url
-            .map(|u| u.expose().to_owned())
+            .map(|u| u.expose_secret().to_owned())
             .unwrap_or_default()
     }
 
@@ -220,7 +220,7 @@ mod mysql {
             .await
             .unwrap();
         let config = MySqlConfig {
-            url: Some(Secret::new(url_for(&database))),
+            url: Some(SecretString::from(url_for(&database))),
             max_connections,
             ..MySqlConfig::default()
         };
@@ -242,7 +242,7 @@ pub use self::mongo::{MongoScratch, mongodb};
 mod mongo {
     use std::time::Duration;
 
-    use crate::config::Secret;
+    use crate::config::{ExposeSecret as _, SecretString};
     use crate::mongodb::{MongoConfig, MongoStore};
 
     /// A store with indexes over its own database, dropped with this value.
@@ -262,7 +262,7 @@ mod mongo {
         /// The server's URI.
         #[must_use]
         pub fn uri(&self) -> &str {
-            self.config.uri.expose()
+            self.config.uri.expose_secret()
         }
     }
 
@@ -292,7 +292,7 @@ mod mongo {
             return super::skip("MongoDB", "MONGODB_URI is not set");
         };
         let config = MongoConfig {
-            uri: Secret::new(uri),
+            uri: SecretString::from(uri),
             database: super::unique_name(),
             timeout: Duration::from_secs(10),
         };

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use shop_core::Error;
-use shop_store::config::Secret;
+use shop_store::config::SecretString;
 use shop_store::conformance::{Harness, Store};
 use shop_store::mongodb::{MongoConfig, MongoStore};
 
@@ -40,7 +40,7 @@ async fn ensure_indexes_is_idempotent() {
 #[tokio::test]
 async fn unreachable_server_is_unavailable() {
     let config = MongoConfig {
-        uri: Secret::new("mongodb://127.0.0.1:1/?directConnection=true"),
+        uri: SecretString::from("mongodb://127.0.0.1:1/?directConnection=true"),
         database: "nope".into(),
         timeout: Duration::from_millis(500),
     };

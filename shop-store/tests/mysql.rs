@@ -17,7 +17,7 @@ use shop_core::{
     OrderStore, OutboxClaim, OutboxStore, PageLimit, Price, Product, ProductName, Quantity,
     RequestFingerprint, Sku, Slug, UserId,
 };
-use shop_store::config::Secret;
+use shop_store::config::SecretString;
 use shop_store::conformance::{Harness, Store};
 use shop_store::mysql::{MySqlConfig, MySqlStore};
 use shop_store::scratch::MySqlScratch;
@@ -65,7 +65,7 @@ async fn migrations_are_idempotent() {
 #[tokio::test]
 async fn bad_config_and_dead_servers_are_typed_errors() {
     let dead = MySqlConfig {
-        url: Some(Secret::new("mysql://root@127.0.0.1:1/none")),
+        url: Some(SecretString::from("mysql://root@127.0.0.1:1/none")),
         acquire_timeout: Duration::from_secs(2),
         ..MySqlConfig::default()
     };
@@ -209,7 +209,7 @@ async fn distinct_users_never_deadlock_each_other() {
     };
     let store = Arc::new(
         MySqlStore::connect(&MySqlConfig {
-            url: Some(Secret::new(scratch.url())),
+            url: Some(SecretString::from(scratch.url())),
             max_connections: 16,
             deadlock_retries: 0,
             ..MySqlConfig::default()

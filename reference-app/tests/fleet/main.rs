@@ -308,14 +308,14 @@ async fn throttling_is_per_client_and_shared_by_the_replicas() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_order_placed_event_is_handled_once() {
     use shop_events::{ConsumerConfig, EventConsumer, ProcessedEventStore, RabbitConfig};
-    use shop_store::config::Secret;
+    use shop_store::config::SecretString;
     use shop_store::mysql::{MySqlConfig, MySqlStore};
 
     let Some(fleet) = Fleet::up(3).await else {
         return;
     };
     let rabbit = RabbitConfig {
-        url: Secret::new(fleet.setting("RABBITMQ_URL")),
+        url: SecretString::from(fleet.setting("RABBITMQ_URL")),
         exchange: fleet.setting("RABBITMQ_EXCHANGE"),
         connection_name: "fleet-test-consumer".into(),
     };
@@ -331,7 +331,7 @@ async fn every_order_placed_event_is_handled_once() {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     for _ in 0..2 {
         let store = MySqlStore::connect(&MySqlConfig {
-            url: Some(Secret::new(fleet.setting("MYSQL_URL"))),
+            url: Some(SecretString::from(fleet.setting("MYSQL_URL"))),
             ..MySqlConfig::default()
         })
         .await

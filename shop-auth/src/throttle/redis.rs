@@ -9,7 +9,8 @@ use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, Script};
 use sha2::{Digest, Sha256};
-use shop_core::secret::{Secret, redact_url};
+use shop_core::config::ConfigError;
+use shop_core::secret::{ExposeSecret, SecretString, redact_url};
 
 use super::{Admission, AttemptId, LoginThrottle, ThrottleKey, ThrottleUnavailable};
 
@@ -62,7 +63,7 @@ return 0
 #[derive(Clone)]
 pub struct RedisThrottleConfig {
     /// Redis URL (may hold credentials).
-    pub url: Secret,
+    pub url: SecretString,
     /// Prefix of every key.
     pub key_prefix: String,
     /// Longest wait to connect or for an answer before the throttle counts as unavailable.
@@ -72,7 +73,7 @@ pub struct RedisThrottleConfig {
 impl Default for RedisThrottleConfig {
     fn default() -> Self {
         Self {
-            url: Secret::new("redis://127.0.0.1:6379"),
+            url: SecretString::from("redis://127.0.0.1:6379"),
             key_prefix: "shop:".into(),
             timeout: Duration::from_millis(250),
         }
@@ -82,7 +83,7 @@ impl Default for RedisThrottleConfig {
 impl fmt::Debug for RedisThrottleConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisThrottleConfig")
-            .field("url", &redact_url(self.url.expose()))
+            .field("url", &redact_url(self.url.expose_secret()))
             .field("key_prefix", &self.key_prefix)
             .field("timeout", &self.timeout)
             .finish()
@@ -93,8 +94,8 @@ impl RedisThrottleConfig {
     /// Reads the variables in the table above.
     ///
     /// # Errors
-    /// The name of a malformed variable and why.
-    pub fn from_env() -> Result<Self, (&'static str, String)> {
+    /// A [`ConfigError`] naming a malformed variable.
+    pub fn from_env() -> Result<Self, ConfigError> {
         let var = |name| {
             std::env::var(name)
                 .ok()
@@ -103,19 +104,19 @@ impl RedisThrottleConfig {
         let mut c = Self::default();
         if let Some(url) = var("REDIS_URL") {
             if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
-                return Err(("REDIS_URL", "must start with redis:// or rediss://".into()));
+                return Err(ConfigError::new(
+                    "REDIS_URL",
+                    "must start with redis:// or rediss://",
+                ));
             }
-            c.url = Secret::new(url);
+            c.url = SecretString::from(url);
         }
         if let Some(prefix) = var("REDIS_KEY_PREFIX") {
             c.key_prefix = prefix;
         }
         if let Some(ms) = var("REDIS_TIMEOUT_MS") {
             let ms: u64 = ms.trim().parse().map_err(|_| {
-                (
-                    "REDIS_TIMEOUT_MS",
-                    "must be a whole number of milliseconds".to_owned(),
-                )
+                ConfigError::new("REDIS_TIMEOUT_MS", "must be a whole number of milliseconds")
             })?;
             c.timeout = Duration::from_millis(ms.max(1));
         }
@@ -154,7 +155,7 @@ impl RedisThrottle {
     /// # Errors
     /// A malformed URL.
     pub fn new(config: RedisThrottleConfig, window: Duration) -> Result<Self, ThrottleUnavailable> {
-        let client = Client::open(config.url.expose()).map_err(unavailable)?;
+        let client = Client::open(config.url.expose_secret()).map_err(unavailable)?;
         let manager = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(config.timeout))
             .set_response_timeout(Some(config.timeout))
@@ -175,8 +176,8 @@ impl RedisThrottle {
     /// under one hash tag, so a script's keys share a slot on a Redis Cluster.
     fn redis_key(&self, key: &str) -> String {
         let digest = Sha256::digest(key.as_bytes());
-        let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-        format!("{}{{login-throttle}}:{hex}", self.config.key_prefix)
+        let hashed = hex::encode(&digest[..16]);
+        format!("{}{{login-throttle}}:{hashed}", self.config.key_prefix)
     }
 }
 

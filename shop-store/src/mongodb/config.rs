@@ -1,7 +1,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::config::{ConfigError, Secret, parsed, redact_url, var};
+use crate::config::{ConfigError, ExposeSecret, SecretString, parsed, redact_url, var};
 
 /// How to reach MongoDB. `Debug` never shows credentials.
 ///
@@ -13,7 +13,7 @@ use crate::config::{ConfigError, Secret, parsed, redact_url, var};
 #[derive(Clone)]
 pub struct MongoConfig {
     /// Connection string (may hold credentials).
-    pub uri: Secret,
+    pub uri: SecretString,
     /// Database name.
     pub database: String,
     /// How long to wait for a usable server before reporting `Unavailable`.
@@ -23,7 +23,7 @@ pub struct MongoConfig {
 impl Default for MongoConfig {
     fn default() -> Self {
         Self {
-            uri: Secret::new("mongodb://127.0.0.1:27017/?directConnection=true"),
+            uri: SecretString::from("mongodb://127.0.0.1:27017/?directConnection=true"),
             database: "shop".into(),
             timeout: Duration::from_secs(5),
         }
@@ -37,8 +37,8 @@ impl MongoConfig {
     /// A [`ConfigError`] naming the first malformed variable.
     pub fn from_env() -> Result<Self, ConfigError> {
         let d = Self::default();
-        let uri = var("MONGODB_URI").map_or(d.uri, Secret::new);
-        let u = uri.expose();
+        let uri = var("MONGODB_URI").map_or(d.uri, SecretString::from);
+        let u = uri.expose_secret();
         if !(u.starts_with("mongodb://") || u.starts_with("mongodb+srv://")) {
             return Err(ConfigError::new(
                 "MONGODB_URI",
@@ -75,7 +75,7 @@ impl MongoConfig {
 impl fmt::Debug for MongoConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MongoConfig")
-            .field("uri", &redact_url(self.uri.expose()))
+            .field("uri", &redact_url(self.uri.expose_secret()))
             .field("database", &self.database)
             .field("timeout", &self.timeout)
             .finish()
@@ -89,7 +89,7 @@ mod tests {
     #[test]
     fn debug_hides_credentials() {
         let c = MongoConfig {
-            uri: Secret::new("mongodb://app:s3cret@db:27017/?replicaSet=rs0"),
+            uri: SecretString::from("mongodb://app:s3cret@db:27017/?replicaSet=rs0"),
             ..MongoConfig::default()
         };
         let dbg = format!("{c:?}");

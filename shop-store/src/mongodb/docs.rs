@@ -334,23 +334,13 @@ pub(super) fn user(d: &Document) -> DocResult<User> {
 
 /// A token digest as the document ID: lower-case hex.
 pub(super) fn token_id(h: &TokenHash) -> String {
-    use std::fmt::Write;
-    h.0.iter().fold(String::with_capacity(64), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    hex::encode(h.0)
 }
 
-fn token_hash(hex: &str) -> DocResult<TokenHash> {
-    let bad = || corrupt("refresh token", "hash is not 64 hex digits");
-    if hex.len() != 64 {
-        return Err(bad());
-    }
+fn token_hash(text: &str) -> DocResult<TokenHash> {
     let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2).ok_or_else(bad)?, 16)
-            .map_err(|_| bad())?;
-    }
+    hex::decode_to_slice(text, &mut out)
+        .map_err(|_| corrupt("refresh token", "hash is not 64 hex digits"))?;
     Ok(TokenHash(out))
 }
 

@@ -105,6 +105,7 @@ use ::mongodb::options::{ClientOptions, IndexOptions, ReturnDocument};
 use ::mongodb::{Client, Collection, Database, IndexModel};
 use async_trait::async_trait;
 use futures::TryStreamExt;
+use shop_core::secret::ExposeSecret as _;
 use shop_core::{Error, Result, StoreHealth};
 use tracing::instrument;
 
@@ -125,7 +126,7 @@ impl MongoStore {
     /// [`Error::Unavailable`] when no server can be reached in time.
     #[instrument(skip(config), fields(database = %config.database))]
     pub async fn connect(config: &MongoConfig) -> Result<Self> {
-        let mut options = ClientOptions::parse(config.uri.expose())
+        let mut options = ClientOptions::parse(config.uri.expose_secret())
             .await
             .map_err(Error::unavailable)?;
         options.app_name = Some("shop".into());

@@ -5,7 +5,7 @@ use std::time::Duration;
 use shop_core::Error;
 use sqlx::mysql::MySqlConnectOptions;
 
-use crate::config::{ConfigError, Secret, parsed, redact_url, seconds, var};
+use crate::config::{ConfigError, ExposeSecret, SecretString, parsed, redact_url, seconds, var};
 
 /// How to reach MySQL / MariaDB. `Debug` never shows the password.
 ///
@@ -23,7 +23,7 @@ use crate::config::{ConfigError, Secret, parsed, redact_url, seconds, var};
 #[derive(Clone)]
 pub struct MySqlConfig {
     /// A full URL; when set, the host/port/user/password/database fields are ignored.
-    pub url: Option<Secret>,
+    pub url: Option<SecretString>,
     /// Server host.
     pub host: String,
     /// Server port.
@@ -31,7 +31,7 @@ pub struct MySqlConfig {
     /// User name.
     pub user: String,
     /// Password (may be empty).
-    pub password: Secret,
+    pub password: SecretString,
     /// Database name.
     pub database: String,
     /// Pool size.
@@ -49,7 +49,7 @@ impl Default for MySqlConfig {
             host: "127.0.0.1".into(),
             port: 3306,
             user: "root".into(),
-            password: Secret::default(),
+            password: SecretString::default(),
             database: "shop".into(),
             max_connections: 10,
             acquire_timeout: Duration::from_secs(5),
@@ -65,9 +65,9 @@ impl MySqlConfig {
     /// A [`ConfigError`] naming the first malformed variable.
     pub fn from_env() -> Result<Self, ConfigError> {
         let d = Self::default();
-        let url = var("MYSQL_URL").map(Secret::new);
+        let url = var("MYSQL_URL").map(SecretString::from);
         if let Some(u) = &url {
-            MySqlConnectOptions::from_str(u.expose()).map_err(|_| {
+            MySqlConnectOptions::from_str(u.expose_secret()).map_err(|_| {
                 ConfigError::new(
                     "MYSQL_URL",
                     "is not a mysql:// URL (user:password@host:port/db)",
@@ -79,7 +79,7 @@ impl MySqlConfig {
             host: var("MYSQL_HOST").unwrap_or(d.host),
             port: parsed("MYSQL_PORT", d.port)?,
             user: var("MYSQL_USER").unwrap_or(d.user),
-            password: var("MYSQL_PASSWORD").map_or(d.password, Secret::new),
+            password: var("MYSQL_PASSWORD").map_or(d.password, SecretString::from),
             database: var("MYSQL_DATABASE").unwrap_or(d.database),
             max_connections: parsed("MYSQL_MAX_CONNECTIONS", d.max_connections)?,
             acquire_timeout: seconds("MYSQL_ACQUIRE_TIMEOUT_SECS", 5)?,
@@ -101,7 +101,7 @@ impl MySqlConfig {
         c.database = database.to_owned();
         c.url = c
             .url
-            .map(|u| Secret::new(replace_database(u.expose(), database)));
+            .map(|u| SecretString::from(replace_database(u.expose_secret(), database)));
         c
     }
 
@@ -109,7 +109,7 @@ impl MySqlConfig {
     #[must_use]
     pub fn redacted_target(&self) -> String {
         match &self.url {
-            Some(u) => redact_url(u.expose()),
+            Some(u) => redact_url(u.expose_secret()),
             None => format!(
                 "mysql://{}@{}:{}/{}",
                 self.user, self.host, self.port, self.database
@@ -119,15 +119,15 @@ impl MySqlConfig {
 
     pub(super) fn connect_options(&self) -> Result<MySqlConnectOptions, Error> {
         let base = match &self.url {
-            Some(u) => MySqlConnectOptions::from_str(u.expose()).map_err(Error::internal)?,
+            Some(u) => MySqlConnectOptions::from_str(u.expose_secret()).map_err(Error::internal)?,
             None => {
                 let mut o = MySqlConnectOptions::new()
                     .host(&self.host)
                     .port(self.port)
                     .username(&self.user)
                     .database(&self.database);
-                if !self.password.expose().is_empty() {
-                    o = o.password(self.password.expose());
+                if !self.password.expose_secret().is_empty() {
+                    o = o.password(self.password.expose_secret());
                 }
                 o
             }
@@ -175,12 +175,12 @@ mod tests {
     #[test]
     fn debug_never_shows_the_password() {
         let c = MySqlConfig {
-            password: Secret::new("hunter2"),
+            password: SecretString::from("hunter2"),
             ..MySqlConfig::default()
         };
         assert!(!format!("{c:?}").contains("hunter2"));
         let c = MySqlConfig {
-            url: Some(Secret::new("mysql://u:hunter2@h:3306/db")),
+            url: Some(SecretString::from("mysql://u:hunter2@h:3306/db")),
             ..MySqlConfig::default()
         };
         let dbg = format!("{c:?}");
@@ -196,7 +196,7 @@ mod tests {
         );
         assert_eq!(replace_database("mysql://h", "new"), "mysql://h/new");
         let c = MySqlConfig {
-            url: Some(Secret::new("mysql://u@h/old")),
+            url: Some(SecretString::from("mysql://u@h/old")),
             ..MySqlConfig::default()
         }
         .with_database("t1");
