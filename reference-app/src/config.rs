@@ -260,10 +260,12 @@ impl AppConfig {
         let days = |name, default| {
             number(name, default).map(|d: u32| chrono::TimeDelta::days(i64::from(d)))
         };
-        let retention = shop_core::RetentionPolicy {
-            published_events: days("SHOP_RETENTION_EVENTS_DAYS", 7)?,
-            idempotency_keys: days("SHOP_RETENTION_IDEMPOTENCY_DAYS", 30)?,
-            processed_events: days("SHOP_RETENTION_PROCESSED_EVENTS_DAYS", 30)?,
+        let retention = {
+            let mut config = shop_core::RetentionPolicy::default();
+            config.published_events = days("SHOP_RETENTION_EVENTS_DAYS", 7)?;
+            config.idempotency_keys = days("SHOP_RETENTION_IDEMPOTENCY_DAYS", 30)?;
+            config.processed_events = days("SHOP_RETENTION_PROCESSED_EVENTS_DAYS", 30)?;
+            config
         };
         let purge_interval = match number("SHOP_PURGE_INTERVAL_SECS", 3600u64)? {
             0 => None,
@@ -278,28 +280,31 @@ impl AppConfig {
             mongodb,
             rabbitmq,
             jwt,
-            http: shop_http::HttpConfig {
-                root_path,
-                cors_origins,
-                trusted_proxies,
-                body_limit: number("SHOP_BODY_LIMIT_BYTES", defaults.body_limit)?.max(1),
-                request_timeout: Duration::from_secs(
+            http: {
+                let mut config = shop_http::HttpConfig::default();
+                config.root_path = root_path;
+                config.cors_origins = cors_origins;
+                config.trusted_proxies = trusted_proxies;
+                config.body_limit = number("SHOP_BODY_LIMIT_BYTES", defaults.body_limit)?.max(1);
+                config.request_timeout = Duration::from_secs(
                     number(
                         "SHOP_REQUEST_TIMEOUT_SECS",
                         defaults.request_timeout.as_secs(),
                     )?
                     .max(1),
-                ),
-                concurrency_limit: number("SHOP_CONCURRENCY_LIMIT", defaults.concurrency_limit)?
-                    .max(1),
-                header_read_timeout: Duration::from_secs(
+                );
+                config.concurrency_limit =
+                    number("SHOP_CONCURRENCY_LIMIT", defaults.concurrency_limit)?.max(1);
+                config.header_read_timeout = Duration::from_secs(
                     number(
                         "SHOP_HEADER_READ_TIMEOUT_SECS",
                         defaults.header_read_timeout.as_secs(),
                     )?
                     .max(1),
-                ),
-                max_connections: number("SHOP_MAX_CONNECTIONS", defaults.max_connections)?.max(1),
+                );
+                config.max_connections =
+                    number("SHOP_MAX_CONNECTIONS", defaults.max_connections)?.max(1);
+                config
             },
             log_format,
             admin_email,
@@ -307,9 +312,11 @@ impl AppConfig {
             demo_data: flag("SHOP_DEMO_DATA", true)?,
             order_notifications: flag("SHOP_ORDER_NOTIFICATIONS", true)?,
             throttle,
-            login_limits: shop_auth::LoginLimits {
-                per_email: number("SHOP_LOGIN_MAX_FAILURES", 5usize)?.max(1),
-                per_client: number("SHOP_LOGIN_MAX_FAILURES_PER_CLIENT", 20usize)?.max(1),
+            login_limits: {
+                let mut config = shop_auth::LoginLimits::default();
+                config.per_email = number("SHOP_LOGIN_MAX_FAILURES", 5usize)?.max(1);
+                config.per_client = number("SHOP_LOGIN_MAX_FAILURES_PER_CLIENT", 20usize)?.max(1);
+                config
             },
             login_window: Duration::from_secs(number("SHOP_LOGIN_WINDOW_SECS", 900u64)?),
             retention,

@@ -360,6 +360,7 @@ fn rsa_public(public_pem: &[u8]) -> Result<Key, AuthError> {
 
 /// Issuer, audience and lifetimes of access tokens.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TokenPolicy {
     /// `iss` of issued tokens; verified tokens must match.
     pub issuer: String,

@@ -92,6 +92,7 @@ pub struct AuthService {
 
 /// Failed logins allowed within the throttle's window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LoginLimits {
     /// Per email address: guesses at one account's password.
     pub per_email: usize,

@@ -212,13 +212,11 @@ fn issuer_audience_expiry_and_not_before_are_checked() {
     // Within the leeway both are still fine.
     let c = claims_at(now - 600, now + 10, now - 10);
     tokens.verify(&sign_hs("k", SECRET_A, &c)).unwrap();
-    let strict = AccessTokens::new(
-        KeySet::hs256("k", SECRET_A).unwrap(),
-        TokenPolicy {
-            leeway: Duration::ZERO,
-            ..TokenPolicy::default()
-        },
-    );
+    let strict = AccessTokens::new(KeySet::hs256("k", SECRET_A).unwrap(), {
+        let mut config = TokenPolicy::default();
+        config.leeway = Duration::ZERO;
+        config
+    });
     assert_eq!(
         invalid(strict.verify(&sign_hs("k", SECRET_A, &c))),
         "expired"

@@ -34,9 +34,11 @@ fn service_on(store: &Arc<MemoryStore>, passwords: Passwords) -> AuthService {
         tokens,
         Arc::new(MemoryThrottle::new(Duration::from_secs(900))),
     )
-    .with_login_limits(LoginLimits {
-        per_email: 5,
-        per_client: 8,
+    .with_login_limits({
+        let mut config = LoginLimits::default();
+        config.per_email = 5;
+        config.per_client = 8;
+        config
     })
     .with_outbox(store.clone())
 }

@@ -241,10 +241,12 @@ mod shared {
 
     /// A 1 s window, on the Redis at `host`, under `prefix`.
     pub(super) fn throttle(host: &str, prefix: &str) -> RedisThrottle {
-        let config = RedisThrottleConfig {
-            url: SecretString::from(format!("redis://{host}")),
-            key_prefix: prefix.into(),
-            timeout: Duration::from_millis(250),
+        let config = {
+            let mut config = RedisThrottleConfig::default();
+            config.url = SecretString::from(format!("redis://{host}"));
+            config.key_prefix = prefix.into();
+            config.timeout = Duration::from_millis(250);
+            config
         };
         RedisThrottle::new(config, Duration::from_secs(1)).unwrap()
     }
@@ -286,9 +288,11 @@ mod shared {
             )),
             Arc::new(throttle),
         )
-        .with_login_limits(LoginLimits {
-            per_email: fallback_limit,
-            per_client: 20,
+        .with_login_limits({
+            let mut config = LoginLimits::default();
+            config.per_email = fallback_limit;
+            config.per_client = 20;
+            config
         })
         .with_fallback_throttle(MemoryThrottle::new(Duration::from_secs(900)));
         auth.register(&RegisterInput {

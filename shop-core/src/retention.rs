@@ -28,6 +28,7 @@ use crate::time::Timestamp;
 
 /// How long each kind of record is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RetentionPolicy {
     /// Published outbox events, counted from publication.
     pub published_events: TimeDelta,

@@ -28,19 +28,22 @@ async fn main() {
     let id = UserId::generate().as_uuid().simple().to_string();
     let url = std::env::var("RABBITMQ_URL")
         .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
-    let rabbit = RabbitConfig {
-        url: SecretString::from(url.clone()),
-        exchange: format!("shop-bench.{id}"),
-        connection_name: "shop-throughput".into(),
+    let rabbit = {
+        let mut config = RabbitConfig::default();
+        config.url = SecretString::from(url.clone());
+        config.exchange = format!("shop-bench.{id}");
+        config.connection_name = "shop-throughput".into();
+        config
     };
     let handled = Arc::new(AtomicUsize::new(0));
     let counter = handled.clone();
     let consumer = EventConsumer::new(
         rabbit.clone(),
-        ConsumerConfig {
-            prefetch: 500,
-            max_attempts: 3,
-            ..ConsumerConfig::new(format!("shop-bench.{id}"), vec!["#".into()])
+        {
+            let mut config = ConsumerConfig::new(format!("shop-bench.{id}"), vec!["#".into()]);
+            config.prefetch = 500;
+            config.max_attempts = 3;
+            config
         },
         Arc::new(MemoryStore::new()),
     );
@@ -72,14 +75,11 @@ async fn main() {
         })
         .collect();
     store.append_events(&events).await.unwrap();
-    let relay = OutboxRelay::new(
-        store.clone(),
-        Arc::new(RabbitPublisher::new(rabbit)),
-        RelayConfig {
-            batch_size: batch,
-            ..RelayConfig::default()
-        },
-    );
+    let relay = OutboxRelay::new(store.clone(), Arc::new(RabbitPublisher::new(rabbit)), {
+        let mut config = RelayConfig::default();
+        config.batch_size = batch;
+        config
+    });
     let started = Instant::now();
     let relaying = tokio::spawn(async move { relay.run(stopped).await });
     while handled.load(Ordering::Relaxed) < n {

@@ -38,6 +38,7 @@ use crate::rabbit::{RabbitConfig, connect, declare_exchange};
 
 /// What to consume.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ConsumerConfig {
     /// Durable queue name; also the consumer's name in the [`ProcessedEventStore`], so every
     /// replica of this consumer shares its records.

@@ -15,6 +15,7 @@ pub enum PublishError {
 
 /// What became of one event of a batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Delivery {
     /// The broker has it and routed it (for RabbitMQ: confirmed, not returned).
     Delivered,

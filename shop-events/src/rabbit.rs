@@ -29,6 +29,7 @@ use crate::publisher::{Delivery, EventPublisher, PublishError};
 /// | `RABBITMQ_URL` | AMQP URL | `amqp://guest:guest@127.0.0.1:5672/%2f` |
 /// | `RABBITMQ_EXCHANGE` | topic exchange for domain events | `shop.events` |
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct RabbitConfig {
     /// AMQP URL (may hold credentials).
     pub url: SecretString,

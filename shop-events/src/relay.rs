@@ -15,6 +15,7 @@ use crate::publisher::{Delivery, EventPublisher};
 
 /// Relay settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RelayConfig {
     /// Names this relay's claims; give every running relay its own.
     pub relay_id: String,

@@ -82,13 +82,14 @@ fn events(n: usize) -> Vec<DomainEvent> {
 }
 
 fn fast_relay() -> RelayConfig {
-    RelayConfig {
-        relay_id: unique("relay"),
-        batch_size: 25,
-        poll_interval: Duration::from_millis(20),
-        min_backoff: Duration::from_millis(20),
-        max_backoff: Duration::from_millis(200),
-        ..RelayConfig::default()
+    {
+        let mut config = RelayConfig::default();
+        config.relay_id = unique("relay");
+        config.batch_size = 25;
+        config.poll_interval = Duration::from_millis(20);
+        config.min_backoff = Duration::from_millis(20);
+        config.max_backoff = Duration::from_millis(200);
+        config
     }
 }
 
@@ -103,10 +104,12 @@ impl Fixture {
         let plumbing = broker().await?;
         Some(Self {
             plumbing,
-            rabbit: RabbitConfig {
-                url: SecretString::from(base_url()),
-                exchange: unique("ex"),
-                connection_name: unique("conn"),
+            rabbit: {
+                let mut config = RabbitConfig::default();
+                config.url = SecretString::from(base_url());
+                config.exchange = unique("ex");
+                config.connection_name = unique("conn");
+                config
             },
             queue: unique("q"),
         })
@@ -119,10 +122,14 @@ impl Fixture {
     ) -> EventConsumer {
         EventConsumer::new(
             self.rabbit.clone(),
-            ConsumerConfig {
-                prefetch: 50,
-                max_attempts,
-                ..ConsumerConfig::new(self.queue.clone(), vec!["order.*".into(), "user.*".into()])
+            {
+                let mut config = ConsumerConfig::new(
+                    self.queue.clone(),
+                    vec!["order.*".into(), "user.*".into()],
+                );
+                config.prefetch = 50;
+                config.max_attempts = max_attempts;
+                config
             },
             processed,
         )
@@ -362,9 +369,10 @@ async fn replicas_and_a_restart_handle_each_event_once() {
         return;
     };
     let replica_store = || async {
-        let config = MySqlConfig {
-            url: Some(SecretString::from(db.url())),
-            ..MySqlConfig::default()
+        let config = {
+            let mut config = MySqlConfig::default();
+            config.url = Some(SecretString::from(db.url()));
+            config
         };
         Arc::new(MySqlStore::connect(&config).await.unwrap()) as Arc<dyn ProcessedEventStore>
     };
@@ -385,9 +393,10 @@ async fn replicas_and_a_restart_handle_each_event_once() {
     let start = |store: Arc<dyn ProcessedEventStore>| {
         let consumer = EventConsumer::new(
             fx.rabbit.clone(),
-            ConsumerConfig {
-                prefetch: 4,
-                ..ConsumerConfig::new(fx.queue.clone(), vec!["#".into()])
+            {
+                let mut config = ConsumerConfig::new(fx.queue.clone(), vec!["#".into()]);
+                config.prefetch = 4;
+                config
             },
             store,
         );
@@ -545,9 +554,10 @@ async fn a_broker_outage_loses_nothing() {
         &format!("127.0.0.1:{}", proxy.port()),
         1,
     );
-    let relay_rabbit = RabbitConfig {
-        url: SecretString::from(via_proxy),
-        ..fx.rabbit.clone()
+    let relay_rabbit = {
+        let mut config = fx.rabbit.clone();
+        config.url = SecretString::from(via_proxy);
+        config
     };
     let store = Arc::new(MemoryStore::new());
     let relay = Arc::new(OutboxRelay::new(
@@ -680,9 +690,10 @@ async fn poison_messages_are_dead_lettered() {
 
 #[test]
 fn config_debug_hides_the_password() {
-    let c = RabbitConfig {
-        url: SecretString::from("amqp://app:s3cret@mq:5672/%2f"),
-        ..RabbitConfig::default()
+    let c = {
+        let mut config = RabbitConfig::default();
+        config.url = SecretString::from("amqp://app:s3cret@mq:5672/%2f");
+        config
     };
     let dbg = format!("{c:?}");
     assert!(

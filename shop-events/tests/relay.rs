@@ -26,13 +26,14 @@ fn events(n: usize) -> Vec<DomainEvent> {
 }
 
 fn fast() -> RelayConfig {
-    RelayConfig {
-        relay_id: "test".into(),
-        batch_size: 7,
-        poll_interval: Duration::from_millis(10),
-        min_backoff: Duration::from_millis(5),
-        max_backoff: Duration::from_millis(20),
-        ..RelayConfig::default()
+    {
+        let mut config = RelayConfig::default();
+        config.relay_id = "test".into();
+        config.batch_size = 7;
+        config.poll_interval = Duration::from_millis(10);
+        config.min_backoff = Duration::from_millis(5);
+        config.max_backoff = Duration::from_millis(20);
+        config
     }
 }
 
@@ -223,22 +224,16 @@ async fn two_relays_do_not_publish_the_same_event() {
     let store = Arc::new(MemoryStore::new());
     store.append_events(&events(50)).await.unwrap();
     let publisher = Arc::new(Recorder::default());
-    let a = OutboxRelay::new(
-        store.clone(),
-        publisher.clone(),
-        RelayConfig {
-            relay_id: "a".into(),
-            ..fast()
-        },
-    );
-    let b = OutboxRelay::new(
-        store.clone(),
-        publisher.clone(),
-        RelayConfig {
-            relay_id: "b".into(),
-            ..fast()
-        },
-    );
+    let a = OutboxRelay::new(store.clone(), publisher.clone(), {
+        let mut config = fast();
+        config.relay_id = "a".into();
+        config
+    });
+    let b = OutboxRelay::new(store.clone(), publisher.clone(), {
+        let mut config = fast();
+        config.relay_id = "b".into();
+        config
+    });
     loop {
         let (x, y) = tokio::join!(a.run_once(), b.run_once());
         if x.unwrap() + y.unwrap() == 0 {

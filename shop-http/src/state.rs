@@ -160,6 +160,7 @@ impl Draining {
 
 /// HTTP settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct HttpConfig {
     /// Prefix every route is served under, e.g. `/shop` behind a gateway; empty for none.
     pub root_path: String,

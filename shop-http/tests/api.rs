@@ -228,9 +228,10 @@ async fn admins_see_inactive_products() {
 
 #[tokio::test]
 async fn served_under_a_root_path() {
-    let config = HttpConfig {
-        root_path: "/shop".into(),
-        ..HttpConfig::default()
+    let config = {
+        let mut config = HttpConfig::default();
+        config.root_path = "/shop".into();
+        config
     };
     let app = app(seeded(1, 0).await, &config);
     assert_eq!(
@@ -256,9 +257,10 @@ async fn served_under_a_root_path() {
 /// Links the API hands out stay under the root path it is served under.
 #[tokio::test]
 async fn locations_are_under_the_root_path() {
-    let config = HttpConfig {
-        root_path: "/shop".into(),
-        ..HttpConfig::default()
+    let config = {
+        let mut config = HttpConfig::default();
+        config.root_path = "/shop".into();
+        config
     };
     let store = Arc::new(MemoryStore::new());
     let app = router(support::state_over(store).await, &config);
@@ -311,9 +313,10 @@ async fn locations_are_under_the_root_path() {
 
 #[tokio::test]
 async fn cors_allows_only_configured_origins() {
-    let config = HttpConfig {
-        cors_origins: vec!["https://shop.example".into()],
-        ..HttpConfig::default()
+    let config = {
+        let mut config = HttpConfig::default();
+        config.cors_origins = vec!["https://shop.example".into()];
+        config
     };
     let app = app(seeded(0, 0).await, &config);
     let req = |origin: &str| {

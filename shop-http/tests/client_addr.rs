@@ -17,9 +17,10 @@ use shop_store::MemoryStore;
 /// Serves the app (5 failures allowed per key) on 127.0.0.1; returns its base URL.
 async fn serve_with(trusted: &str) -> String {
     let state = support::state_over(Arc::new(MemoryStore::new())).await;
-    let config = HttpConfig {
-        trusted_proxies: TrustedProxies::parse(trusted).unwrap(),
-        ..HttpConfig::default()
+    let config = {
+        let mut config = HttpConfig::default();
+        config.trusted_proxies = TrustedProxies::parse(trusted).unwrap();
+        config
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -40,9 +40,10 @@ async fn served(config: HttpConfig) -> Served {
 }
 
 fn with_header_timeout(secs: u64) -> HttpConfig {
-    HttpConfig {
-        header_read_timeout: Duration::from_secs(secs),
-        ..HttpConfig::default()
+    {
+        let mut config = HttpConfig::default();
+        config.header_read_timeout = Duration::from_secs(secs);
+        config
     }
 }
 
@@ -151,9 +152,10 @@ async fn a_shutdown_does_not_wait_on_idle_connections_but_finishes_requests_in_f
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn beyond_the_connection_cap_new_connections_wait() {
-    let config = HttpConfig {
-        max_connections: 2,
-        ..with_header_timeout(1)
+    let config = {
+        let mut config = with_header_timeout(1);
+        config.max_connections = 2;
+        config
     };
     let s = served(config).await;
     let addr = s.addr;
@@ -178,9 +180,10 @@ async fn beyond_the_connection_cap_new_connections_wait() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_that_trickles_in_hits_the_request_timeout() {
-    let config = HttpConfig {
-        request_timeout: Duration::from_secs(1),
-        ..HttpConfig::default()
+    let config = {
+        let mut config = HttpConfig::default();
+        config.request_timeout = Duration::from_secs(1);
+        config
     };
     let s = served(config).await;
     let addr = s.addr;

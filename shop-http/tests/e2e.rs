@@ -24,9 +24,10 @@ struct Server {
 impl Server {
     async fn start<S: ShopStore + 'static>(store: Arc<S>) -> Self {
         let state = support::state_over(store).await;
-        let config = HttpConfig {
-            root_path: "/shop".into(),
-            ..HttpConfig::default()
+        let config = {
+            let mut config = HttpConfig::default();
+            config.root_path = "/shop".into();
+            config
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}/shop", listener.local_addr().unwrap());

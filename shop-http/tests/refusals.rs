@@ -340,10 +340,11 @@ async fn load_shedding_bounds_the_whole_process() {
 
     let store = std::sync::Arc::new(shop_store::MemoryStore::new());
     let state = support::state_over(store).await;
-    let config = shop_http::HttpConfig {
-        concurrency_limit: 4,
-        request_timeout: Duration::from_secs(2),
-        ..shop_http::HttpConfig::default()
+    let config = {
+        let mut config = shop_http::HttpConfig::default();
+        config.concurrency_limit = 4;
+        config.request_timeout = Duration::from_secs(2);
+        config
     };
     let app = shop_http::router(state, &config);
     let started = Instant::now();

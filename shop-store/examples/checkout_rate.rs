@@ -142,10 +142,11 @@ mod mysql {
             .execute(format!("CREATE DATABASE `{name}`").as_str())
             .await
             .unwrap();
-        let config = MySqlConfig {
-            url: Some(SecretString::from(server.clone())),
-            max_connections: 16,
-            ..MySqlConfig::default()
+        let config = {
+            let mut config = MySqlConfig::default();
+            config.url = Some(SecretString::from(server.clone()));
+            config.max_connections = 16;
+            config
         }
         .with_database(&name);
         let store = MySqlStore::connect(&config).await.unwrap();
@@ -168,10 +169,11 @@ mod mongo {
 
     pub(super) async fn open() -> (Arc<dyn CommerceStore>, Cleanup) {
         let uri = std::env::var("MONGODB_URI").expect("set MONGODB_URI");
-        let config = MongoConfig {
-            uri: SecretString::from(uri),
-            database: format!("shop_bench_{}", UserId::generate().as_uuid().simple()),
-            ..MongoConfig::default()
+        let config = {
+            let mut config = MongoConfig::default();
+            config.uri = SecretString::from(uri);
+            config.database = format!("shop_bench_{}", UserId::generate().as_uuid().simple());
+            config
         };
         let store = MongoStore::connect(&config).await.unwrap();
         store.ensure_indexes().await.unwrap();

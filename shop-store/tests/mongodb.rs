@@ -39,10 +39,12 @@ async fn ensure_indexes_is_idempotent() {
 
 #[tokio::test]
 async fn unreachable_server_is_unavailable() {
-    let config = MongoConfig {
-        uri: SecretString::from("mongodb://127.0.0.1:1/?directConnection=true"),
-        database: "nope".into(),
-        timeout: Duration::from_millis(500),
+    let config = {
+        let mut config = MongoConfig::default();
+        config.uri = SecretString::from("mongodb://127.0.0.1:1/?directConnection=true");
+        config.database = "nope".into();
+        config.timeout = Duration::from_millis(500);
+        config
     };
     let err = MongoStore::connect(&config).await.unwrap_err();
     assert!(matches!(err, Error::Unavailable(_)), "{err:?}");

@@ -64,10 +64,11 @@ async fn migrations_are_idempotent() {
 
 #[tokio::test]
 async fn bad_config_and_dead_servers_are_typed_errors() {
-    let dead = MySqlConfig {
-        url: Some(SecretString::from("mysql://root@127.0.0.1:1/none")),
-        acquire_timeout: Duration::from_secs(2),
-        ..MySqlConfig::default()
+    let dead = {
+        let mut config = MySqlConfig::default();
+        config.url = Some(SecretString::from("mysql://root@127.0.0.1:1/none"));
+        config.acquire_timeout = Duration::from_secs(2);
+        config
     };
     let err = MySqlStore::connect(&dead).await.unwrap_err();
     assert!(matches!(err, Error::Unavailable(_)), "{err:?}");
@@ -208,11 +209,12 @@ async fn distinct_users_never_deadlock_each_other() {
         return;
     };
     let store = Arc::new(
-        MySqlStore::connect(&MySqlConfig {
-            url: Some(SecretString::from(scratch.url())),
-            max_connections: 16,
-            deadlock_retries: 0,
-            ..MySqlConfig::default()
+        MySqlStore::connect(&{
+            let mut config = MySqlConfig::default();
+            config.url = Some(SecretString::from(scratch.url()));
+            config.max_connections = 16;
+            config.deadlock_retries = 0;
+            config
         })
         .await
         .unwrap(),

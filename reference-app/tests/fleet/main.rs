@@ -314,25 +314,29 @@ async fn every_order_placed_event_is_handled_once() {
     let Some(fleet) = Fleet::up(3).await else {
         return;
     };
-    let rabbit = RabbitConfig {
-        url: SecretString::from(fleet.setting("RABBITMQ_URL")),
-        exchange: fleet.setting("RABBITMQ_EXCHANGE"),
-        connection_name: "fleet-test-consumer".into(),
+    let rabbit = {
+        let mut config = RabbitConfig::default();
+        config.url = SecretString::from(fleet.setting("RABBITMQ_URL"));
+        config.exchange = fleet.setting("RABBITMQ_EXCHANGE");
+        config.connection_name = "fleet-test-consumer".into();
+        config
     };
     let queue = format!("fleet-test.{}.orders", fleet.name);
     // Bound to `order.placed` only: every other type the fleet emits is unroutable, and must
     // hold nothing up.
-    let config = ConsumerConfig {
-        prefetch: 4,
-        ..ConsumerConfig::new(queue.clone(), vec!["order.placed".into()])
+    let config = {
+        let mut config = ConsumerConfig::new(queue.clone(), vec!["order.placed".into()]);
+        config.prefetch = 4;
+        config
     };
     let effects: Arc<parking_lot::Mutex<HashMap<String, usize>>> = Arc::default();
     let mut consumers = Vec::new();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     for _ in 0..2 {
-        let store = MySqlStore::connect(&MySqlConfig {
-            url: Some(SecretString::from(fleet.setting("MYSQL_URL"))),
-            ..MySqlConfig::default()
+        let store = MySqlStore::connect(&{
+            let mut config = MySqlConfig::default();
+            config.url = Some(SecretString::from(fleet.setting("MYSQL_URL")));
+            config
         })
         .await
         .unwrap();

@@ -61,6 +61,7 @@ return 0
 /// | `REDIS_KEY_PREFIX` | prepended to every key (several apps, or tests, on one Redis) | `shop:` |
 /// | `REDIS_TIMEOUT_MS` | longest wait to connect or for an answer | `250` |
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct RedisThrottleConfig {
     /// Redis URL (may hold credentials).
     pub url: SecretString,

@@ -44,9 +44,11 @@ pub fn auth_service(
         )),
         Arc::new(MemoryThrottle::new(Duration::from_secs(600))),
     )
-    .with_login_limits(LoginLimits {
-        per_email: max_login_failures,
-        per_client: max_login_failures,
+    .with_login_limits({
+        let mut config = LoginLimits::default();
+        config.per_email = max_login_failures;
+        config.per_client = max_login_failures;
+        config
     })
 }
 

@@ -174,10 +174,12 @@ pub async fn purge_racing_replicas_delete_each_record_once(store: Store) {
 /// The service applies each age of its policy to the matching records.
 pub async fn retention_service_applies_the_policy(store: Store) {
     let commerce: Arc<dyn CommerceStore> = store.clone();
-    let policy = RetentionPolicy {
-        published_events: TimeDelta::days(7),
-        idempotency_keys: TimeDelta::days(30),
-        processed_events: TimeDelta::days(30),
+    let policy = {
+        let mut config = RetentionPolicy::default();
+        config.published_events = TimeDelta::days(7);
+        config.idempotency_keys = TimeDelta::days(30);
+        config.processed_events = TimeDelta::days(30);
+        config
     };
     let service =
         RetentionService::new(commerce, store.clone(), policy).with_processed_events(store.clone());

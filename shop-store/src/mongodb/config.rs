@@ -11,6 +11,7 @@ use crate::config::{ConfigError, ExposeSecret, SecretString, parsed, redact_url,
 /// | `MONGODB_DATABASE` | database name | `shop` |
 /// | `MONGODB_TIMEOUT_SECS` | server selection and connect timeout | `5` |
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct MongoConfig {
     /// Connection string (may hold credentials).
     pub uri: SecretString,

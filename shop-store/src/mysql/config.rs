@@ -21,6 +21,7 @@ use crate::config::{ConfigError, ExposeSecret, SecretString, parsed, redact_url,
 /// | `MYSQL_ACQUIRE_TIMEOUT_SECS` | longest wait for a pooled connection | `5` |
 /// | `MYSQL_DEADLOCK_RETRIES` | extra attempts after a deadlock / lock-wait timeout | `4` |
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct MySqlConfig {
     /// A full URL; when set, the host/port/user/password/database fields are ignored.
     pub url: Option<SecretString>,
