@@ -4,6 +4,30 @@
 //! rotating key set ([`jwt`]), rotating refresh tokens with reuse detection and the
 //! [`AuthService`] that ties them to a [`UserStore`](shop_core::UserStore), login
 //! [`throttle`]s, and a Tower [`layer`] that authenticates any `http` service.
+//!
+//! Tokens signed with an asymmetric key can be checked by other services that hold only the
+//! public keys, published as a JWK Set:
+//!
+//! ```
+//! use shop_auth::{AccessTokens, KeySet, TokenPolicy};
+//! use shop_core::{Role, UserId};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let private_pem = include_bytes!("../tests/keys/ed25519-a.pem");
+//! # let public_pem = include_bytes!("../tests/keys/ed25519-a.pub.pem");
+//! let issuer = AccessTokens::new(
+//!     KeySet::ed25519_pem("2026-12", private_pem, public_pem)?,
+//!     TokenPolicy::default(),
+//! );
+//! let (token, _claims) = issuer.issue(UserId::generate(), &[Role::Customer].into())?;
+//!
+//! // Elsewhere, with what `GET /.well-known/jwks.json` serves:
+//! let published = serde_json::to_vec(&issuer.jwks())?;
+//! let verifier = AccessTokens::new(KeySet::from_jwks_json(&published)?, TokenPolicy::default());
+//! assert!(verifier.verify(&token)?.has_role(Role::Customer));
+//! assert!(verifier.issue(UserId::generate(), &[].into()).is_err()); // it cannot sign
+//! # Ok(()) }
+//! ```
 
 pub mod error;
 pub mod jwt;

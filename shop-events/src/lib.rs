@@ -17,6 +17,29 @@
 //! message's `traceparent` header, and a consumer handles the event in a span that continues
 //! it. With the `otel` feature the publish and handle spans join that trace through
 //! `tracing-opentelemetry`.
+//!
+//! An application runs the relay beside its server; without it, events stay in the outbox:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use shop_core::{DomainEvent, EventType, OutboxStore, UserId};
+//! use shop_events::{InProcessBus, OutboxRelay, RelayConfig};
+//! use shop_store::MemoryStore;
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+//! let store = Arc::new(MemoryStore::new());
+//! let bus = Arc::new(InProcessBus::default());
+//! let mut received = bus.subscribe();
+//! let relay = OutboxRelay::new(store.clone(), bus, RelayConfig::default());
+//!
+//! // A store writes events with the change that caused them (here, by hand).
+//! let event = DomainEvent::new(EventType::UserRegistered, UserId::generate().as_uuid(), serde_json::json!({}));
+//! store.append_events(&[event.clone()]).await?;
+//! assert_eq!(relay.run_once().await?, 1); // `relay.run(shutdown)` loops until shutdown
+//! assert_eq!(received.recv().await?.id, event.id);
+//! assert_eq!(store.outbox_stats().await?.pending, 0);
+//! # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
+//! ```
 
 pub mod bus;
 #[cfg(feature = "rabbitmq")]

@@ -26,6 +26,28 @@
 //! | checkout | `POST /api/checkout` with an `Idempotency-Key` header |
 //! | orders | `GET /api/orders`, `GET /api/orders/{id}`, `POST /api/orders/{id}/cancel`; admin: `PUT /api/orders/{id}/status` |
 //! | ops | `GET /health`, `/ready`, `/metrics`, `/openapi.json` |
+//!
+//! To mount some of these routes in an app of your own, see [`ShopApi`]; for handlers of your
+//! own beside them, [`extract`] and [`idempotency`].
+//!
+//! ```
+//! use std::sync::Arc;
+//! use axum::body::Body;
+//! use axum::http::{Request, StatusCode};
+//! use shop_http::{AppState, HttpConfig, router};
+//! use shop_store::MemoryStore;
+//! use tower::ServiceExt;
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let app = router(AppState::new(Arc::new(MemoryStore::new())), &HttpConfig::default());
+//! let res = app.clone().oneshot(Request::get("/api/products").body(Body::empty())?).await?;
+//! assert_eq!(res.status(), StatusCode::OK);
+//! let res = app.oneshot(Request::get("/nowhere").body(Body::empty())?).await?;
+//! assert_eq!(res.status(), StatusCode::NOT_FOUND);
+//! assert_eq!(res.headers()["content-type"], "application/problem+json");
+//! // Serve it: `shop_http::serve(listener, app, &config, shutdown)`.
+//! # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
+//! ```
 
 pub mod access_log;
 mod api;
