@@ -16,7 +16,9 @@
 //! - **Services**: [`CheckoutService`] (the atomic checkout), [`OrderService`] (the status
 //!   machine), [`CartService`], [`ReviewService`], [`RetentionService`] (deletes what no
 //!   longer needs keeping).
-//! - **One error type**, [`Error`], with backend-neutral kinds and stable codes.
+//! - **One error type**, [`Error`], with backend-neutral kinds and stable codes; and for
+//!   configuration read from the environment, one [`config::ConfigError`] for every shop
+//!   crate, with secrets kept in [`secret::SecretString`].
 //!
 //! ```
 //! use shop_core::{Currency, Money, Quantity};

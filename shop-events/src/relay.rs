@@ -1,4 +1,9 @@
 //! The outbox relay: claims unpublished events, publishes them, marks them published.
+//!
+//! Stores only ever write events into the outbox; nothing else takes them out. An application
+//! that places orders must run a relay ([`OutboxRelay::run`], spawned beside its server, one
+//! or more per deployment) or its events pile up there — `OutboxStore::outbox_stats` (and the
+//! `shop_outbox_pending_events` gauge at `/metrics`) show how many are waiting.
 
 use std::collections::HashMap;
 use std::sync::Arc;
