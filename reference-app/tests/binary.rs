@@ -213,6 +213,47 @@ async fn runs_with_no_configuration_and_stops_cleanly_on_sigterm() {
     terminate(app);
 }
 
+/// Signing with an Ed25519 key pair, the app publishes the public key; a verifier holding
+/// only that JWK Set accepts the app's tokens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publishes_its_signing_key_as_a_jwk_set_for_other_services() {
+    let keys = concat!(env!("CARGO_MANIFEST_DIR"), "/../shop-auth/tests/keys");
+    let app = start(&[
+        ("JWT_PRIVATE_KEY_FILE", format!("{keys}/ed25519-a.pem")),
+        ("JWT_PUBLIC_KEY_FILE", format!("{keys}/ed25519-a.pub.pem")),
+    ]);
+    let http = reqwest::Client::new();
+    wait_ready(&http, &app.base).await;
+    let jwks = http
+        .get(format!("{}/.well-known/jwks.json", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(jwks.status(), 200);
+    let jwks = jwks.bytes().await.unwrap();
+    let verifier = shop_auth::AccessTokens::new(
+        shop_auth::KeySet::from_jwks_json(&jwks).unwrap(),
+        shop_auth::TokenPolicy::default(),
+    );
+    let password = app.printed_password.clone().unwrap();
+    let (status, session) = post(
+        &http,
+        format!("{}/api/auth/login", app.base),
+        None,
+        json!({"email": "admin@shop.local", "password": password}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let principal = verifier
+        .verify(session["access_token"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(
+        principal.user_id.to_string(),
+        session["user"]["id"].as_str().unwrap()
+    );
+    terminate(app);
+}
+
 /// The pages are served by the binary itself, under `ROOT_PATH`, with a policy of their own
 /// (this origin only, no inline script), while the API keeps its stricter one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

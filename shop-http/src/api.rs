@@ -129,6 +129,19 @@ impl ShopApi {
 
     /// The router: see the [type docs](Self).
     pub fn into_router(self) -> Router {
+        let bare = self.stack.is_none();
+        let api = self.into_routes();
+        // Bare, the client's address is the socket peer (unless a layer further out set it).
+        if bare {
+            api.layer(ClientAddrLayer::default())
+        } else {
+            api
+        }
+    }
+
+    /// The router without a client-address layer of its own when bare: for
+    /// [`crate::router_with`], whose stack outside it has one.
+    pub(crate) fn into_routes(self) -> Router {
         let (routes, doc) = routes_of(&self.groups);
         let api = routes
             .with_state(self.state.clone())
@@ -141,11 +154,10 @@ impl ShopApi {
             }
             None => api,
         };
-        // Bare, the body limit is axum's default or the embedder's `DefaultBodyLimit`, and
-        // the client's address the socket peer (unless a layer further out set it).
+        // Bare, the body limit is axum's default or the embedder's `DefaultBodyLimit`.
         let api = match &self.stack {
             Some(config) => crate::wrap_in_stack(api, &self.state.metrics, config),
-            None => api.layer(ClientAddrLayer::default()),
+            None => api,
         };
         if self.prefix.is_empty() {
             api

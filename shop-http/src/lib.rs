@@ -264,7 +264,7 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
 /// When a route of `extra` collides with one of the API's.
 pub fn router_with(state: AppState, config: &HttpConfig, extra: Router) -> Router {
     let metrics = state.metrics.clone();
-    let api = ShopApi::new(state).into_router().merge(extra);
+    let api = ShopApi::new(state).into_routes().merge(extra);
     let root = config.root_path.trim_end_matches('/');
     let app = if root.is_empty() {
         api
