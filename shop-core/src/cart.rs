@@ -71,6 +71,7 @@ pub struct CartLine {
 /// A change to a cart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum CartCommand {
     /// Add units of a product, merging with an existing line.
     Add {

@@ -25,6 +25,7 @@ use crate::validate::{FieldError, check_len};
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum OrderStatus {
     /// Placed, awaiting payment.
     Pending,
