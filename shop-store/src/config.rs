@@ -6,13 +6,19 @@ pub use shop_core::config::ConfigError;
 pub use shop_core::secret::{ExposeSecret, SecretString, redact_url};
 
 /// Reads an environment variable; empty counts as unset.
-#[cfg_attr(not(any(feature = "mysql", feature = "mongodb")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "mysql", feature = "mongodb", feature = "postgres")),
+    allow(dead_code)
+)]
 pub(crate) fn var(name: &'static str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
 /// Reads and parses an environment variable, or returns `default` when it is unset.
-#[cfg_attr(not(any(feature = "mysql", feature = "mongodb")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "mysql", feature = "mongodb", feature = "postgres")),
+    allow(dead_code)
+)]
 pub(crate) fn parsed<T: std::str::FromStr>(
     name: &'static str,
     default: T,
@@ -27,7 +33,10 @@ pub(crate) fn parsed<T: std::str::FromStr>(
 }
 
 /// Reads a whole number of seconds.
-#[cfg_attr(not(any(feature = "mysql", feature = "mongodb")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "mysql", feature = "mongodb", feature = "postgres")),
+    allow(dead_code)
+)]
 pub(crate) fn seconds(name: &'static str, default: u64) -> Result<Duration, ConfigError> {
     parsed(name, default).map(Duration::from_secs)
 }

@@ -8,6 +8,7 @@
 //! | [`memory`] | in-process, behind locks | always built |
 //! | `mysql` | MySQL 8 / MariaDB 10.11+ via sqlx | `mysql` |
 //! | `mongodb` | MongoDB replica set via the official driver | `mongodb` |
+//! | `postgres` | PostgreSQL 13+ via sqlx — in progress: configuration, pool, schema, health; not yet the store traits | `postgres` |
 //! | `conformance` | the shared test suite | `conformance` |
 //!
 //! ```
@@ -27,11 +28,15 @@
 pub mod config;
 pub mod memory;
 mod rules;
+#[cfg(any(feature = "mysql", feature = "postgres"))]
+mod sql;
 
 #[cfg(feature = "mongodb")]
 pub mod mongodb;
 #[cfg(feature = "mysql")]
 pub mod mysql;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;

@@ -16,7 +16,10 @@ pub fn services_required() -> bool {
     std::env::var("CI").as_deref() == Ok("true")
 }
 
-#[cfg_attr(not(any(feature = "mysql", feature = "mongodb")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "mysql", feature = "mongodb", feature = "postgres")),
+    allow(dead_code)
+)]
 fn skip<T>(what: &str, why: &str) -> Option<T> {
     assert!(
         !services_required(),
@@ -26,7 +29,10 @@ fn skip<T>(what: &str, why: &str) -> Option<T> {
     None
 }
 
-#[cfg_attr(not(any(feature = "mysql", feature = "mongodb")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "mysql", feature = "mongodb", feature = "postgres")),
+    allow(dead_code)
+)]
 fn unique_name() -> String {
     format!(
         "shop_t_{}",
@@ -36,7 +42,10 @@ fn unique_name() -> String {
 
 /// Runs `f` on a fresh current-thread runtime in a helper thread: drop guards run inside the
 /// test's runtime, which may be single-threaded and is blocked while we wait.
-#[cfg_attr(not(any(feature = "mysql", feature = "mongodb")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "mysql", feature = "mongodb", feature = "postgres")),
+    allow(dead_code)
+)]
 fn block_on_side<F: Future<Output = ()> + Send + 'static>(f: impl FnOnce() -> F + Send + 'static) {
     let _ = std::thread::spawn(move || {
         if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
@@ -227,6 +236,110 @@ mod mysql {
         // Built before connecting, so the database is dropped even if what follows panics.
         let store = MySqlStore::connect(&config).await;
         let scratch = MySqlScratch {
+            store: store.unwrap(),
+            database,
+        };
+        scratch.store.migrate().await.unwrap();
+        Some(scratch)
+    }
+}
+
+#[cfg(feature = "postgres")]
+pub use self::pg::{PgScratch, postgres};
+
+#[cfg(feature = "postgres")]
+mod pg {
+    use std::time::Duration;
+
+    use sqlx::{Connection, Executor, PgConnection};
+
+    use crate::config::{ExposeSecret as _, SecretString};
+    use crate::postgres::{PgConfig, PgStore};
+
+    /// The PostgreSQL server tests use.
+    fn server_url() -> String {
+        std::env::var("POSTGRES_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+    }
+
+    /// A migrated store over its own database, dropped with this value.
+    pub struct PgScratch {
+        /// The store.
+        pub store: PgStore,
+        /// Its database's name.
+        pub database: String,
+    }
+
+    impl PgScratch {
+        /// A connection URL to the scratch database (for tests that poke it directly).
+        #[must_use]
+        pub fn url(&self) -> String {
+            url_for(&self.database)
+        }
+    }
+
+    fn url_for(database: &str) -> String {
+        let base = PgConfig {
+            url: Some(SecretString::from(server_url())),
+            ..PgConfig::default()
+        };
+        base.with_database(database)
+            .url
+            .map(|u| u.expose_secret().to_owned())
+            .unwrap_or_default()
+    }
+
+    impl Drop for PgScratch {
+        fn drop(&mut self) {
+            let name = self.database.clone();
+            super::block_on_side(move || async move {
+                if let Ok(mut conn) = PgConnection::connect(&server_url()).await {
+                    // FORCE: a pool the test leaked must not keep the database alive.
+                    let _ = conn
+                        .execute(
+                            format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str(),
+                        )
+                        .await;
+                }
+            });
+        }
+    }
+
+    impl std::fmt::Debug for PgScratch {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("PgScratch")
+                .field("database", &self.database)
+                .finish_non_exhaustive()
+        }
+    }
+
+    /// A fresh, migrated PostgreSQL database with a pool of up to `max_connections`.
+    pub async fn postgres(max_connections: u32) -> Option<PgScratch> {
+        let admin = tokio::time::timeout(
+            Duration::from_secs(10),
+            PgConnection::connect(&server_url()),
+        )
+        .await;
+        let mut admin = match admin {
+            Ok(Ok(conn)) => conn,
+            Ok(Err(e)) => return super::skip("PostgreSQL", &e.to_string()),
+            Err(_) => return super::skip("PostgreSQL", "timed out"),
+        };
+        let database = super::unique_name();
+        admin
+            .execute(format!(r#"CREATE DATABASE "{database}""#).as_str())
+            .await
+            .unwrap();
+        let config = PgConfig {
+            url: Some(SecretString::from(url_for(&database))),
+            max_connections,
+            ..PgConfig::default()
+        };
+        // Built before connecting, so the database is dropped even if what follows panics.
+        let store = PgStore::connect(&config).await;
+        let scratch = PgScratch {
             store: store.unwrap(),
             database,
         };

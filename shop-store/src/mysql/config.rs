@@ -5,7 +5,7 @@ use std::time::Duration;
 use shop_core::Error;
 use sqlx::mysql::MySqlConnectOptions;
 
-use crate::config::{ConfigError, ExposeSecret, SecretString, parsed, redact_url, seconds, var};
+use crate::config::{ConfigError, ExposeSecret, SecretString, parsed, seconds, var};
 
 /// How to reach MySQL / MariaDB. `Debug` never shows the password.
 ///
@@ -99,23 +99,23 @@ impl MySqlConfig {
     #[must_use]
     pub fn with_database(&self, database: &str) -> Self {
         let mut c = self.clone();
-        c.database = database.to_owned();
-        c.url = c
-            .url
-            .map(|u| SecretString::from(replace_database(u.expose_secret(), database)));
+        database.clone_into(&mut c.database);
+        c.url = crate::sql::with_database(c.url, database);
         c
     }
 
     /// Where it points, without the password, for logs.
     #[must_use]
     pub fn redacted_target(&self) -> String {
-        match &self.url {
-            Some(u) => redact_url(u.expose_secret()),
-            None => format!(
-                "mysql://{}@{}:{}/{}",
-                self.user, self.host, self.port, self.database
-            ),
+        crate::sql::Target {
+            scheme: "mysql",
+            url: self.url.as_ref(),
+            user: &self.user,
+            host: &self.host,
+            port: self.port,
+            database: &self.database,
         }
+        .redacted()
     }
 
     pub(super) fn connect_options(&self) -> Result<MySqlConnectOptions, Error> {
@@ -138,23 +138,6 @@ impl MySqlConfig {
             .charset("utf8mb4")
             .timezone(Some("+00:00".into()))
             .pipes_as_concat(false))
-    }
-}
-
-/// Replaces the path (database) of a mysql URL, keeping any query string.
-fn replace_database(url: &str, database: &str) -> String {
-    let (before_query, query) = match url.split_once('?') {
-        Some((a, q)) => (a, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = before_query.find("://").map_or(0, |i| i + 3);
-    let base = match before_query[scheme_end..].find('/') {
-        Some(i) => &before_query[..scheme_end + i],
-        None => before_query,
-    };
-    match query {
-        Some(q) => format!("{base}/{database}?{q}"),
-        None => format!("{base}/{database}"),
     }
 }
 
@@ -191,11 +174,6 @@ mod tests {
 
     #[test]
     fn database_can_be_swapped_in_a_url() {
-        assert_eq!(
-            replace_database("mysql://u:p@h:1/old?ssl-mode=disabled", "new"),
-            "mysql://u:p@h:1/new?ssl-mode=disabled"
-        );
-        assert_eq!(replace_database("mysql://h", "new"), "mysql://h/new");
         let c = MySqlConfig {
             url: Some(SecretString::from("mysql://u@h/old")),
             ..MySqlConfig::default()

@@ -87,15 +87,7 @@ pub(super) fn map(e: sqlx::Error) -> Error {
             | SERVER_GONE | LOST_CONNECTION | READ_ONLY,
         ) => Error::unavailable(e),
         Some(_) => Error::internal(e),
-        None => match e {
-            sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::WorkerCrashed
-            | sqlx::Error::Protocol(_) => Error::unavailable(e),
-            other => Error::internal(other),
-        },
+        None => crate::sql::transport(e),
     }
 }
 

@@ -35,7 +35,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use shop_core::{Error, Result, StoreHealth, Timestamp};
+use shop_core::{Result, StoreHealth, Timestamp};
 use sqlx::Executor;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
 use tracing::{debug, instrument};
@@ -82,7 +82,7 @@ impl MySqlStore {
     /// Opens a connection pool and checks that the server answers.
     ///
     /// # Errors
-    /// [`Error::Unavailable`] when the server cannot be reached.
+    /// [`Error::Unavailable`](shop_core::Error::Unavailable) when the server cannot be reached.
     #[instrument(skip(config), fields(target = %config.redacted_target()))]
     pub async fn connect(config: &MySqlConfig) -> Result<Self> {
         let options: MySqlConnectOptions = config.connect_options()?;
@@ -116,12 +116,13 @@ impl MySqlStore {
     /// Creates or upgrades the schema (embedded migrations; safe to run on every start).
     ///
     /// # Errors
-    /// [`Error::Unavailable`] or [`Error::Internal`] when a migration fails.
+    /// [`Error::Unavailable`](shop_core::Error::Unavailable) or
+    /// [`Error::Internal`](shop_core::Error::Internal) when a migration fails.
     pub async fn migrate(&self) -> Result<()> {
-        MIGRATOR.run(&self.pool).await.map_err(|e| match e {
-            sqlx::migrate::MigrateError::Execute(inner) => error::map(inner),
-            other => Error::internal(other),
-        })
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|e| crate::sql::migration(e, error::map))
     }
 
     /// Closes the pool, waiting for connections in use to be returned.
