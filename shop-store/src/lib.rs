@@ -8,7 +8,7 @@
 //! | [`memory`] | in-process, behind locks | always built |
 //! | `mysql` | MySQL 8 / MariaDB 10.11+ via sqlx | `mysql` |
 //! | `mongodb` | MongoDB replica set via the official driver | `mongodb` |
-//! | `postgres` | PostgreSQL 13+ via sqlx — in progress: configuration, pool, schema, health; not yet the store traits | `postgres` |
+//! | `postgres` | PostgreSQL 13+ (with ICU, as most builds have) via sqlx | `postgres` |
 //! | `conformance` | the shared test suite | `conformance` |
 //!
 //! ```

@@ -6,7 +6,7 @@ use shop_core::{Error, Product, Result};
 
 /// Backoff before retry `attempt` (1-based) of a transaction that lost a race:
 /// 5 ms · 2^attempt, capped at 200 ms, scaled by a random factor in [0.5, 1.5).
-#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "mysql", feature = "postgres")), allow(dead_code))]
 pub(crate) fn backoff(attempt: u32) -> Duration {
     let base = (5u64 << attempt.min(6)).min(200);
     Duration::from_micros(base * (500 + jitter_per_mille()))
@@ -51,7 +51,7 @@ pub(crate) fn checked_stock(p: &Product, delta: i64) -> Result<u32> {
 
 /// A `LIKE` pattern matching `text` literally anywhere (case folded to lower case), with `!`
 /// as the escape character so `%`, `_` and `!` in user input match only themselves.
-#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "mysql", feature = "postgres")), allow(dead_code))]
 pub(crate) fn like_contains(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('%');

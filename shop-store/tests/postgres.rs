@@ -2,17 +2,36 @@
 //! `postgres://postgres@127.0.0.1:5432/test`), each test in a database of its own. Unreachable:
 //! skipped with a message, except under `CI=true`, where it is a failure.
 //!
-//! The adapter is in progress (see `shop_store::postgres`): these tests cover what exists —
-//! connection, schema, health, configuration. The conformance suite joins when the store
-//! traits do.
+//! The whole conformance suite (the same one-line macro as every adapter), plus what is
+//! PostgreSQL's own: the schema, code-point ordering, typed errors, and a fault test that
+//! terminates the store's connection while its checkout transaction waits on a lock.
 
 #![cfg(feature = "postgres")]
 #![allow(clippy::unwrap_used)] // test code
 
-use shop_core::{Error, StoreHealth};
+use std::sync::Arc;
+use std::time::Duration;
+
+use shop_core::{
+    CartCommand, CartStore, CatalogStore, CheckoutConfig, CheckoutRequest, CheckoutService,
+    Currency, Description, Error, EventType, IdempotencyKey, Money, NewProduct, OrderQuery,
+    OrderStore, OutboxClaim, OutboxStore, PageLimit, Price, Product, ProductName, Quantity,
+    RequestFingerprint, Sku, Slug, StoreHealth, UserId,
+};
+use shop_store::conformance::{Harness, Store};
 use shop_store::postgres::{PgConfig, PgStore};
 use shop_store::scratch;
-use sqlx::{Connection, PgConnection, Row};
+use sqlx::{Connection, Executor, PgConnection, Row};
+
+async fn fresh() -> Option<Harness> {
+    let scratch = scratch::postgres(16).await?;
+    Some(Harness::with_cleanup(
+        Arc::new(scratch.store.clone()) as Store,
+        scratch,
+    ))
+}
+
+shop_store::conformance_tests!(fresh());
 
 #[tokio::test]
 async fn the_schema_migrates_once_and_again_and_the_store_answers() {
@@ -94,4 +113,135 @@ async fn an_unreachable_server_is_unavailable() {
     config.acquire_timeout = std::time::Duration::from_secs(2);
     let err = PgStore::connect(&config).await.unwrap_err();
     assert!(matches!(err, Error::Unavailable(_)), "{err:?}");
+}
+
+/// An active 1.00 EUR product; the slug is the SKU in lower case.
+fn product(sku: &str, stock: u32) -> Product {
+    Product::create(NewProduct {
+        sku: Sku::parse(sku).unwrap(),
+        slug: Slug::parse(sku.to_lowercase()).unwrap(),
+        name: ProductName::parse(sku).unwrap(),
+        description: Description::parse("").unwrap(),
+        image_url: None,
+        price: Price::new(Money::new(100, Currency::EUR)).unwrap(),
+        stock,
+        active: true,
+    })
+}
+
+/// `pg_terminate_backend` on the store's connection while its checkout transaction waits for
+/// a lock: the checkout is `Unavailable`, the server rolled everything back, and the pool
+/// hands out a working connection for the next call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn terminated_connection_mid_checkout_leaves_nothing_half_written() {
+    let Some(scratch) = scratch::postgres(16).await else {
+        return;
+    };
+    let store = Arc::new(scratch.store.clone());
+    let product = product("KILL-1", 10);
+    store.create_product(&product).await.unwrap();
+    let user = UserId::generate();
+    let add = CartCommand::Add {
+        product_id: product.id,
+        quantity: Quantity::new(2).unwrap(),
+    };
+    let cart_before = store.modify_cart(user, &add).await.unwrap();
+
+    // A second session holds the user's cart row locked, so the checkout, having recorded
+    // its idempotency key, waits there with that row uncommitted.
+    let mut blocker = PgConnection::connect(&scratch.url()).await.unwrap();
+    blocker.execute("BEGIN").await.unwrap();
+    sqlx::query("SELECT 1 FROM carts WHERE user_id = $1 FOR UPDATE")
+        .bind(user.as_uuid())
+        .execute(&mut blocker)
+        .await
+        .unwrap();
+
+    let checkout = CheckoutService::new(store.clone(), CheckoutConfig::default());
+    let request = CheckoutRequest {
+        expected_cart_version: None,
+        user_id: user,
+        idempotency_key: IdempotencyKey::parse("kill-key").unwrap(),
+        fingerprint: RequestFingerprint::default(),
+    };
+    let task = {
+        let checkout = checkout.clone();
+        let request = request.clone();
+        tokio::spawn(async move { checkout.checkout(&request).await })
+    };
+
+    let mut killer = PgConnection::connect(&scratch.url()).await.unwrap();
+    let mut victim = None;
+    for _ in 0..200 {
+        let row = sqlx::query(
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock' \
+             AND query LIKE 'SELECT 1 FROM carts%' AND pid <> pg_backend_pid()",
+        )
+        .bind(&scratch.database)
+        .fetch_optional(&mut killer)
+        .await
+        .unwrap();
+        if let Some(row) = row {
+            victim = Some(row.try_get::<i32, _>(0).unwrap());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let victim = victim.expect("the checkout never waited on the cart lock");
+    let terminated: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
+        .bind(victim)
+        .fetch_one(&mut killer)
+        .await
+        .unwrap();
+    assert!(terminated);
+
+    let result = tokio::time::timeout(Duration::from_secs(30), task)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(matches!(result, Err(Error::Unavailable(_))), "{result:?}");
+    blocker.execute("ROLLBACK").await.unwrap();
+
+    // Nothing of the checkout stayed: stock, cart, orders, key, events.
+    assert_eq!(
+        store.get_product(product.id).await.unwrap().unwrap().stock,
+        10
+    );
+    assert_eq!(store.get_cart(user).await.unwrap(), Some(cart_before));
+    let orders = OrderQuery {
+        limit: PageLimit::new(10).unwrap(),
+        ..OrderQuery::default()
+    };
+    assert!(store.list_orders(&orders).await.unwrap().items.is_empty());
+    let key = IdempotencyKey::parse("kill-key").unwrap();
+    assert!(
+        store
+            .find_order_by_idempotency_key(user, &key)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let now = shop_core::time::now();
+    let pending = store
+        .claim_events(&OutboxClaim {
+            claimant: "t".into(),
+            limit: 100,
+            now,
+            lease_until: now,
+        })
+        .await
+        .unwrap();
+    assert!(
+        pending
+            .iter()
+            .all(|r| r.event.event_type != EventType::OrderPlaced)
+    );
+
+    // The pool drops the dead connection and the next call works.
+    let placed = checkout.checkout(&request).await.unwrap();
+    assert!(!placed.replayed);
+    assert_eq!(
+        store.get_product(product.id).await.unwrap().unwrap().stock,
+        8
+    );
 }

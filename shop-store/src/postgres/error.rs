@@ -1,10 +1,59 @@
 //! Mapping sqlx errors onto shop-core's backend-neutral kinds, by SQLSTATE. SQL text never
 //! reaches callers: it stays in the error source, for logs.
 
-use shop_core::Error;
+use shop_core::{Conflict, Error};
+
+/// Failure inside a transaction: either the driver's (maybe retryable) or the domain's.
+#[derive(Debug)]
+pub(super) enum TxError {
+    Db(sqlx::Error),
+    Domain(Error),
+}
+
+pub(super) type TxResult<T> = Result<T, TxError>;
+
+impl TxError {
+    pub(super) fn into_domain(self) -> Error {
+        match self {
+            TxError::Db(e) => map(e),
+            TxError::Domain(e) => e,
+        }
+    }
+}
+
+impl From<TxError> for Error {
+    fn from(e: TxError) -> Self {
+        e.into_domain()
+    }
+}
+
+impl From<sqlx::Error> for TxError {
+    fn from(e: sqlx::Error) -> Self {
+        TxError::Db(e)
+    }
+}
+
+impl From<Error> for TxError {
+    fn from(e: Error) -> Self {
+        TxError::Domain(e)
+    }
+}
+
+impl From<Conflict> for TxError {
+    fn from(c: Conflict) -> Self {
+        TxError::Domain(c.into())
+    }
+}
 
 /// SQLSTATE classes and codes the store tells apart.
 mod sqlstate {
+    /// `23505`: unique violation.
+    pub(super) const UNIQUE_VIOLATION: &str = "23505";
+    /// `40001`, `40P01`: serialization failure, deadlock — the transaction may run again.
+    pub(super) const SERIALIZATION_FAILURE: &str = "40001";
+    pub(super) const DEADLOCK: &str = "40P01";
+    /// `55P03`: a lock could not be taken (`lock_timeout`).
+    pub(super) const LOCK_NOT_AVAILABLE: &str = "55P03";
     /// `08…`: connection exceptions.
     pub(super) const CONNECTION_CLASS: &str = "08";
     /// `57P01`–`57P03`: the server is shutting down, crashed, or not accepting connections.
@@ -24,11 +73,25 @@ fn code(e: &sqlx::Error) -> Option<String> {
     }
 }
 
-/// Maps a driver error to the domain's kinds: a server or network that cannot serve is
-/// `Unavailable`; anything else `Internal`.
+/// Whether a whole transaction may simply be run again.
+pub(super) fn is_retryable(e: &sqlx::Error) -> bool {
+    use sqlstate::*;
+    matches!(
+        code(e).as_deref(),
+        Some(SERIALIZATION_FAILURE | DEADLOCK | LOCK_NOT_AVAILABLE)
+    )
+}
+
+/// Maps a driver error to the domain's kinds: a unique key taken is the `Conflict` its
+/// constraint names, a lost race `ConcurrentModification`, a server or network that cannot
+/// serve `Unavailable`, anything else `Internal`.
 pub(super) fn map(e: sqlx::Error) -> Error {
     use sqlstate::*;
     match code(&e).as_deref() {
+        Some(UNIQUE_VIOLATION) => Error::Conflict(duplicate_kind(&e)),
+        Some(SERIALIZATION_FAILURE | DEADLOCK | LOCK_NOT_AVAILABLE) => {
+            Error::Conflict(Conflict::ConcurrentModification)
+        }
         Some(c)
             if c.starts_with(CONNECTION_CLASS)
                 || [
@@ -44,5 +107,20 @@ pub(super) fn map(e: sqlx::Error) -> Error {
         }
         Some(_) => Error::internal(e),
         None => crate::sql::transport(e),
+    }
+}
+
+/// Which unique key a violation names (the server reports the constraint by name).
+fn duplicate_kind(e: &sqlx::Error) -> Conflict {
+    let constraint = match e {
+        sqlx::Error::Database(db) => db.constraint().unwrap_or_default(),
+        _ => "",
+    };
+    match constraint {
+        "uq_products_sku" => Conflict::SkuTaken,
+        "uq_products_slug" => Conflict::SlugTaken,
+        "uq_users_email" => Conflict::EmailTaken,
+        "uq_reviews_product_author" => Conflict::ReviewExists,
+        _ => Conflict::ConcurrentModification,
     }
 }
