@@ -7,12 +7,14 @@ use shop_core::config::ConfigError;
 use shop_core::secret::{ExposeSecret as _, SecretString};
 use shop_store::mongodb::MongoConfig;
 use shop_store::mysql::MySqlConfig;
+use shop_store::postgres::PgConfig;
 
 /// Which adapter holds a group of data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Backend {
     Memory,
     MySql,
+    Postgres,
     MongoDb,
 }
 
@@ -21,10 +23,11 @@ impl Backend {
         match value.trim().to_ascii_lowercase().as_str() {
             "memory" => Ok(Self::Memory),
             "mysql" | "mariadb" => Ok(Self::MySql),
+            "postgres" | "postgresql" => Ok(Self::Postgres),
             "mongodb" | "mongo" => Ok(Self::MongoDb),
             _ => Err(ConfigError::new(
                 variable,
-                "must be one of memory, mysql, mongodb",
+                "must be one of memory, mysql, postgres, mongodb",
             )),
         }
     }
@@ -67,6 +70,7 @@ pub(crate) struct AppConfig {
     pub(crate) users_store: Backend,
     pub(crate) reviews_store: Backend,
     pub(crate) mysql: Option<MySqlConfig>,
+    pub(crate) postgres: Option<PgConfig>,
     pub(crate) mongodb: Option<MongoConfig>,
     pub(crate) rabbitmq: Option<shop_events::RabbitConfig>,
     pub(crate) jwt: JwtKeys,
@@ -146,6 +150,11 @@ impl AppConfig {
         let used = [store, users_store, reviews_store];
         let mysql = if used.contains(&Backend::MySql) {
             Some(MySqlConfig::from_env()?)
+        } else {
+            None
+        };
+        let postgres = if used.contains(&Backend::Postgres) {
+            Some(PgConfig::from_env()?)
         } else {
             None
         };
@@ -277,6 +286,7 @@ impl AppConfig {
             users_store,
             reviews_store,
             mysql,
+            postgres,
             mongodb,
             rabbitmq,
             jwt,

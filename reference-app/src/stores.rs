@@ -8,6 +8,7 @@ use shop_core::ShopStore;
 use shop_store::MemoryStore;
 use shop_store::mongodb::MongoStore;
 use shop_store::mysql::MySqlStore;
+use shop_store::postgres::PgStore;
 use tracing::info;
 
 use crate::config::{AppConfig, Backend};
@@ -19,6 +20,7 @@ pub(crate) type Failure = Box<dyn std::error::Error + Send + Sync>;
 pub(crate) struct Opened {
     pub(crate) store: Arc<dyn ShopStore>,
     mysql: Option<MySqlStore>,
+    postgres: Option<PgStore>,
     mongo: Option<MongoStore>,
 }
 
@@ -27,6 +29,7 @@ async fn open(backend: Backend, config: &AppConfig) -> Result<Opened, Failure> {
         Backend::Memory => Opened {
             store: Arc::new(MemoryStore::new()),
             mysql: None,
+            postgres: None,
             mongo: None,
         },
         Backend::MySql => {
@@ -37,6 +40,22 @@ async fn open(backend: Backend, config: &AppConfig) -> Result<Opened, Failure> {
             Opened {
                 store: Arc::new(store.clone()),
                 mysql: Some(store),
+                postgres: None,
+                mongo: None,
+            }
+        }
+        Backend::Postgres => {
+            let cfg = config
+                .postgres
+                .as_ref()
+                .ok_or("PostgreSQL is not configured")?;
+            info!(server = ?cfg, "connecting to PostgreSQL");
+            let store = PgStore::connect(cfg).await?;
+            store.migrate().await?;
+            Opened {
+                store: Arc::new(store.clone()),
+                mysql: None,
+                postgres: Some(store),
                 mongo: None,
             }
         }
@@ -48,6 +67,7 @@ async fn open(backend: Backend, config: &AppConfig) -> Result<Opened, Failure> {
             Opened {
                 store: Arc::new(store.clone()),
                 mysql: None,
+                postgres: None,
                 mongo: Some(store),
             }
         }
@@ -70,13 +90,17 @@ pub(crate) async fn close_all(opened: HashMap<Backend, Opened>) {
         if let Some(s) = o.mysql {
             s.close().await;
         }
+        if let Some(s) = o.postgres {
+            s.close().await;
+        }
         if let Some(s) = o.mongo {
             s.close().await;
         }
     }
 }
 
-/// The `migrate` subcommand: applies MySQL migrations and creates MongoDB indexes for every
+/// The `migrate` subcommand: applies MySQL and PostgreSQL migrations and creates MongoDB
+/// indexes for every
 /// configured backend, then exits (for a deploy step or init container; `run` does the same
 /// at start-up, so it is optional).
 pub(crate) async fn migrate(config: AppConfig) -> Result<(), Failure> {

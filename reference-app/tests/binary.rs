@@ -510,6 +510,58 @@ async fn runs_on_mysql_with_reviews_in_mongodb() {
     terminate(app);
 }
 
+/// The whole story on PostgreSQL, and `migrate` for it: the schema is created on an empty
+/// database by the subcommand, which exits without serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_on_postgres_and_migrates_it() {
+    let Some(pg) = shop_store::scratch::postgres(1).await else {
+        return;
+    };
+    // Start from an empty database: the scratch one comes migrated.
+    {
+        use sqlx::{Connection, Executor};
+        let mut conn = sqlx::PgConnection::connect(&pg.url()).await.unwrap();
+        conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+            .await
+            .unwrap();
+    }
+    let status = Command::new(BIN)
+        .arg("migrate")
+        .env_clear()
+        .env("SHOP_STORE", "postgres")
+        .env("DATABASE_URL", pg.url())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    let tables: i64 = {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&pg.url()).await.unwrap();
+        sqlx::query_scalar(
+            "SELECT count(*) FROM information_schema.tables \
+             WHERE table_schema = 'public' AND table_name IN ('orders', 'outbox', 'users')",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+    };
+    assert_eq!(tables, 3, "migrate created the schema");
+
+    let password = "operator chosen passphrase".to_owned();
+    let app = start(&[
+        ("SHOP_STORE", "postgres".into()),
+        ("DATABASE_URL", pg.url()),
+        ("SHOP_ADMIN_PASSWORD", password.clone()),
+        (
+            "JWT_SECRET_KEY",
+            "a test secret of at least thirty-two bytes".into(),
+        ),
+    ]);
+    story(&app, &password).await;
+    terminate(app);
+}
+
 async fn table_names(conn: &mut sqlx::MySqlConnection, database: &str) -> Vec<String> {
     use sqlx::Row;
     sqlx::query(

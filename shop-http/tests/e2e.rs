@@ -334,3 +334,11 @@ async fn story_over_mongodb() {
     };
     story(Arc::new(scratch.store.clone())).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn story_over_postgres() {
+    let Some(scratch) = shop_store::scratch::postgres(8).await else {
+        return;
+    };
+    story(Arc::new(scratch.store.clone())).await;
+}
