@@ -121,6 +121,15 @@ pub trait OutboxStore: Send + Sync {
     /// touched. Returns how many were deleted (an adapter that drops events as soon as they
     /// are published has none left to delete).
     async fn purge_published_events(&self, published_before: Timestamp) -> Result<u64>;
+
+    /// Waits until events may have been appended — a notification from the backend — or
+    /// until `within` has passed, and returns `true`: the caller polls now. A backend that
+    /// cannot notify returns `false` at once (the default), and the caller sleeps between
+    /// polls itself. A wake-up may be spurious; a missed one costs at most `within`.
+    async fn wait_for_events(&self, within: std::time::Duration) -> bool {
+        let _ = within;
+        false
+    }
 }
 
 /// Reviews.

@@ -237,6 +237,15 @@ impl OutboxRelay {
                 }
                 Ok(_) => {
                     failures = 0;
+                    // Idle: a store that can say when events arrive (PostgreSQL's
+                    // LISTEN/NOTIFY) wakes the relay at once; polling stays the fallback.
+                    let waited = tokio::select! {
+                        waited = self.store.wait_for_events(self.config.poll_interval) => waited,
+                        _ = shutdown.changed() => continue,
+                    };
+                    if waited {
+                        continue;
+                    }
                     self.config.poll_interval
                 }
                 Err(e) => {

@@ -259,3 +259,37 @@ async fn the_bus_delivers_to_subscribers() {
     // No subscribers is fine.
     InProcessBus::default().publish(&sent).await.unwrap();
 }
+
+/// On PostgreSQL the relay does not wait out its poll interval: the outbox trigger's
+/// notification wakes it when the appending transaction commits. With a 60 s interval, the
+/// event is published within a few milliseconds of its commit (the latency is printed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::print_stderr)] // the measured latency, for the reader of the test output
+async fn on_postgres_a_commit_wakes_the_idle_relay() {
+    let Some(scratch) = shop_store::scratch::postgres(4).await else {
+        return;
+    };
+    let store = Arc::new(scratch.store.clone());
+    let bus = Arc::new(InProcessBus::default());
+    let mut received = bus.subscribe();
+    let mut config = fast();
+    config.poll_interval = Duration::from_secs(60);
+    let relay = OutboxRelay::new(store.clone(), bus, config);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let relaying = tokio::spawn(async move { relay.run(stopped).await });
+    // Let it find the outbox empty and start waiting.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let committed = std::time::Instant::now();
+    store.append_events(&events(1)).await.unwrap();
+    let event = tokio::time::timeout(Duration::from_secs(10), received.recv())
+        .await
+        .expect("not published within 10 s: the relay was not woken")
+        .unwrap();
+    let latency = committed.elapsed();
+    eprintln!("commit to publish: {latency:?} (poll interval 60 s)");
+    assert_eq!(event.event_type, EventType::UserRegistered);
+    assert!(latency < Duration::from_secs(10));
+    stop.send(true).unwrap();
+    relaying.await.unwrap();
+}

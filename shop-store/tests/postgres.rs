@@ -245,3 +245,39 @@ async fn terminated_connection_mid_checkout_leaves_nothing_half_written() {
         8
     );
 }
+
+/// A relay waiting for events is woken by the insert trigger's notification when the
+/// appending transaction commits, long before its wait would end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_for_events_wakes_when_one_commits() {
+    let Some(scratch) = scratch::postgres(4).await else {
+        return;
+    };
+    let store = Arc::new(scratch.store.clone());
+    // The first wait opens the listening connection; nothing is pending, so it runs out.
+    let started = std::time::Instant::now();
+    assert!(store.wait_for_events(Duration::from_millis(300)).await);
+    assert!(started.elapsed() >= Duration::from_millis(250));
+
+    let waiter = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            let woke = store.wait_for_events(Duration::from_secs(30)).await;
+            (woke, started.elapsed())
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let event = shop_core::DomainEvent::new(
+        EventType::UserRegistered,
+        UserId::generate().as_uuid(),
+        serde_json::json!({}),
+    );
+    store.append_events(&[event]).await.unwrap();
+    let (woke, waited) = tokio::time::timeout(Duration::from_secs(10), waiter)
+        .await
+        .expect("the notification never came")
+        .unwrap();
+    assert!(woke);
+    assert!(waited < Duration::from_secs(10), "{waited:?}");
+}

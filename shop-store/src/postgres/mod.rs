@@ -35,6 +35,7 @@ mod rows;
 mod users;
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -77,6 +78,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 pub struct PgStore {
     pool: PgPool,
     max_attempts: u32,
+    /// The relay's wake-ups (`OutboxStore::wait_for_events`), on a connection of their own.
+    notifications: Arc<tokio::sync::Mutex<outbox::Notifications>>,
 }
 
 impl PgStore {
@@ -86,18 +89,20 @@ impl PgStore {
     /// [`Error::Unavailable`](shop_core::Error::Unavailable) when the server cannot be reached.
     #[instrument(skip(config), fields(target = %config.redacted_target()))]
     pub async fn connect(config: &PgConfig) -> Result<Self> {
+        let options = config.connect_options()?;
         let pool = PgPoolOptions::new()
             .max_connections(config.max_connections)
             .min_connections(0)
             .acquire_timeout(config.acquire_timeout)
             .idle_timeout(Some(Duration::from_secs(300)))
             .test_before_acquire(true)
-            .connect_with(config.connect_options()?)
+            .connect_with(options.clone())
             .await
             .map_err(error::map)?;
         Ok(Self {
             pool,
             max_attempts: config.transaction_retries.saturating_add(1),
+            notifications: Arc::new(tokio::sync::Mutex::new(outbox::Notifications::new(options))),
         })
     }
 

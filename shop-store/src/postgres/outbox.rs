@@ -1,10 +1,13 @@
+use std::time::Duration;
+
 use async_trait::async_trait;
 use shop_core::time::now;
 use shop_core::{
     DomainEvent, OutboxClaim, OutboxRecord, OutboxStats, OutboxStore, Result, Timestamp,
 };
-use sqlx::postgres::PgConnection;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPoolOptions};
 use sqlx::{Postgres, QueryBuilder, Row};
+use tracing::warn;
 
 use super::PgStore;
 use super::error::{TxResult, map};
@@ -28,6 +31,59 @@ pub(super) async fn insert_events(conn: &mut PgConnection, events: &[DomainEvent
     });
     qb.build().execute(&mut *conn).await?;
     Ok(())
+}
+
+/// The channel the outbox's insert trigger notifies (see the migrations).
+const CHANNEL: &str = "shop_outbox";
+
+/// A listening connection, opened on first use and again after it fails.
+#[derive(Debug)]
+pub(super) struct Notifications {
+    /// One connection, made only when a relay first waits (a pool that reconnects for us).
+    pool: sqlx::PgPool,
+    listener: Option<PgListener>,
+}
+
+impl Notifications {
+    pub(super) fn new(options: PgConnectOptions) -> Self {
+        Self {
+            pool: PgPoolOptions::new()
+                .max_connections(1)
+                .connect_lazy_with(options),
+            listener: None,
+        }
+    }
+
+    /// Waits for a notification or `within`; `false` when no connection can listen.
+    async fn wait(&mut self, within: Duration) -> bool {
+        if self.listener.is_none() {
+            let listening = async {
+                let mut listener = PgListener::connect_with(&self.pool).await?;
+                listener.listen(CHANNEL).await?;
+                Ok::<_, sqlx::Error>(listener)
+            };
+            match listening.await {
+                Ok(l) => self.listener = Some(l),
+                Err(e) => {
+                    warn!(error = %e, "cannot LISTEN for outbox events; the relay polls");
+                    return false;
+                }
+            }
+        }
+        let Some(listener) = self.listener.as_mut() else {
+            return false;
+        };
+        match tokio::time::timeout(within, listener.recv()).await {
+            // A notification, or the time is up: either way the relay polls now. The
+            // listener stays open, so one committed while the relay works is kept for it.
+            Ok(Ok(_)) | Err(_) => true,
+            Ok(Err(e)) => {
+                warn!(error = %e, "outbox notifications lost; listening again");
+                self.listener = None;
+                false
+            }
+        }
+    }
 }
 
 /// Outbox positions as the schema keeps them (`bigint`, never negative).
@@ -127,6 +183,15 @@ impl OutboxStore for PgStore {
                 .unsigned_abs(),
             oldest_pending_at: row.try_get("oldest").map_err(map)?,
         })
+    }
+
+    async fn wait_for_events(&self, within: Duration) -> bool {
+        // Several relays of one process share the connection; one waits on it, the others
+        // sleep their interval as they would without notifications.
+        match self.notifications.try_lock() {
+            Ok(mut notifications) => notifications.wait(within).await,
+            Err(_) => false,
+        }
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(db.system = "postgresql"))]
