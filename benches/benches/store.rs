@@ -1,9 +1,11 @@
 //! Checkout per operation through the library (`CheckoutService` over each adapter), each beside
 //! a hand-written baseline in the same group: the minimal raw transaction doing the same writes
-//! (sqlx for MySQL, the official driver for MongoDB), so the library's overhead is a ratio.
+//! (sqlx for MySQL and PostgreSQL, the official driver for MongoDB), so the library's overhead
+//! is a ratio.
 //!
 //! Every checkout buys one unit each of 3 products. Filling the cart is set-up, not timed.
-//! MariaDB comes from `MYSQL_URL` (default `mysql://root@127.0.0.1:3306/test`), MongoDB from
+//! MariaDB comes from `MYSQL_URL` (default `mysql://root@127.0.0.1:3306/test`), PostgreSQL from
+//! `POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`), MongoDB from
 //! `MONGODB_URI`; a backend that is not reachable is skipped with the reason printed.
 
 #![allow(clippy::unwrap_used, clippy::print_stderr, missing_docs)] // bench code
@@ -19,7 +21,7 @@ use mongodb::bson::{DateTime as BsonDate, Document, doc};
 use shop_benches::{checkout_request, commerce, fill_cart, runtime, seed};
 use shop_core::{CheckoutConfig, CheckoutService, CommerceStore, ProductId, UserId};
 use shop_store::MemoryStore;
-use sqlx::{Executor, MySqlPool, Row};
+use sqlx::{Executor, MySqlPool, PgPool, Row};
 use tokio::runtime::Runtime;
 use uuid::Uuid;
 
@@ -227,6 +229,137 @@ fn mysql(c: &mut Criterion) {
     drop(scratch);
 }
 
+// ------------------------------------------------------------------ PostgreSQL
+
+/// [`raw_mysql_checkout`] in PostgreSQL's dialect: the same statements, the same locks.
+async fn raw_pg_checkout(pool: &PgPool, user: UserId, key: u64) {
+    let user = user.as_uuid();
+    let now = chrono::Utc::now();
+    let order_id = Uuid::now_v7();
+    let mut tx = pool.begin().await.unwrap();
+    let lines = sqlx::query(
+        "SELECT p.id, p.sku, p.name, p.price_minor, p.currency, l.quantity \
+         FROM cart_lines l JOIN products p ON p.id = l.product_id \
+         WHERE l.user_id = $1 ORDER BY p.id FOR UPDATE OF p",
+    )
+    .bind(user)
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap();
+    let mut total = 0_i64;
+    for l in &lines {
+        let qty: i16 = l.get("quantity");
+        let taken =
+            sqlx::query("UPDATE products SET stock = stock - $1 WHERE id = $2 AND stock >= $1")
+                .bind(i32::from(qty))
+                .bind(l.get::<Uuid, _>("id"))
+                .execute(&mut *tx)
+                .await
+                .unwrap()
+                .rows_affected();
+        assert_eq!(taken, 1);
+        total += l.get::<i64, _>("price_minor") * i64::from(qty);
+    }
+    sqlx::query(
+        "INSERT INTO orders (id, user_id, status, total_minor, currency, created_at, updated_at) \
+         VALUES ($1, $2, 'pending', $3, 'EUR', $4, $4)",
+    )
+    .bind(order_id)
+    .bind(user)
+    .bind(total)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    let mut insert = sqlx::QueryBuilder::new(
+        "INSERT INTO order_lines (order_id, position, product_id, sku, name, unit_price_minor, \
+         currency, quantity, line_total_minor) ",
+    );
+    insert.push_values(lines.iter().enumerate(), |mut b, (i, l)| {
+        let qty: i16 = l.get("quantity");
+        let price: i64 = l.get("price_minor");
+        b.push_bind(order_id)
+            .push_bind(i16::try_from(i).unwrap())
+            .push_bind(l.get::<Uuid, _>("id"))
+            .push_bind(l.get::<String, _>("sku"))
+            .push_bind(l.get::<String, _>("name"))
+            .push_bind(price)
+            .push_bind(l.get::<String, _>("currency"))
+            .push_bind(qty)
+            .push_bind(price * i64::from(qty));
+    });
+    insert.build().execute(&mut *tx).await.unwrap();
+    sqlx::query(
+        "INSERT INTO idempotency_keys (user_id, idem_key, order_id, fingerprint, created_at) \
+         VALUES ($1, $2, $3, '', $4)",
+    )
+    .bind(user)
+    .bind(format!("raw-{key}"))
+    .bind(order_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    sqlx::query("DELETE FROM cart_lines WHERE user_id = $1")
+        .bind(user)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE carts SET version = version + 1, updated_at = $1 WHERE user_id = $2")
+        .bind(now)
+        .bind(user)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO outbox (event_id, event_type, aggregate_id, occurred_at, payload) \
+         VALUES ($1, 'order.placed', $2, $3, $4)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(order_id)
+    .bind(now)
+    .bind(format!(
+        r#"{{"order_id":"{order_id}","total_minor":{total}}}"#
+    ))
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+fn postgres(c: &mut Criterion) {
+    let rt = runtime();
+    let Some(scratch) = rt.block_on(shop_store::scratch::postgres(4)) else {
+        return;
+    };
+    let store = commerce(Arc::new(scratch.store.clone()));
+    let products = rt.block_on(seed(store.as_ref(), LINES)).unwrap();
+    let pool = rt.block_on(async {
+        sqlx::postgres::PgPoolOptions::new()
+            .max_connections(4)
+            .connect(&scratch.url())
+            .await
+            .unwrap()
+    });
+    let mut group = c.benchmark_group("store_checkout_postgres");
+    group.throughput(Throughput::Elements(1)).sample_size(30);
+    library(&mut group, &rt, &store, &products);
+    per_op(
+        &mut group,
+        "raw_sqlx_baseline",
+        &rt,
+        &store,
+        &products,
+        |user, key| {
+            let pool = pool.clone();
+            async move { raw_pg_checkout(&pool, user, key).await }
+        },
+    );
+    group.finish();
+    rt.block_on(pool.close());
+    drop(scratch);
+}
+
 // ------------------------------------------------------------------ MongoDB
 
 /// The same by hand with the driver: one transaction that claims the cart (version bump and
@@ -341,5 +474,5 @@ fn mongo(c: &mut Criterion) {
     drop(scratch);
 }
 
-criterion_group!(benches, memory, mysql, mongo);
+criterion_group!(benches, memory, mysql, postgres, mongo);
 criterion_main!(benches);

@@ -5,11 +5,13 @@
 //!
 //! ```text
 //! cargo run --release -p shop-store --all-features --example checkout_rate -- mysql [TASKS] [PER_TASK]
+//! cargo run --release -p shop-store --all-features --example checkout_rate -- postgres
 //! cargo run --release -p shop-store --all-features --example checkout_rate -- mongodb
 //! cargo run --release -p shop-store --all-features --example checkout_rate -- memory
 //! ```
 //!
-//! MySQL: `MYSQL_URL` (default `mysql://root@127.0.0.1:3306/test`). MongoDB: `MONGODB_URI`
+//! MySQL: `MYSQL_URL` (default `mysql://root@127.0.0.1:3306/test`). PostgreSQL:
+//! `POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`). MongoDB: `MONGODB_URI`
 //! (a replica set or a SecantusDB server). A scratch database is created and dropped.
 
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::cast_precision_loss)]
@@ -120,9 +122,19 @@ async fn open(backend: &str) -> (Arc<dyn CommerceStore>, Cleanup) {
         "memory" => (Arc::new(shop_store::MemoryStore::new()), Box::pin(async {})),
         #[cfg(feature = "mysql")]
         "mysql" => mysql::open().await,
+        #[cfg(all(feature = "postgres", feature = "conformance"))]
+        "postgres" => {
+            let scratch = shop_store::scratch::postgres(16)
+                .await
+                .expect("PostgreSQL is unreachable");
+            let store = scratch.store.clone();
+            (Arc::new(store), Box::pin(async move { drop(scratch) }))
+        }
         #[cfg(feature = "mongodb")]
         "mongodb" => mongo::open().await,
-        other => panic!("unknown or not compiled-in backend {other:?} (memory, mysql, mongodb)"),
+        other => panic!(
+            "unknown or not compiled-in backend {other:?} (memory, mysql, postgres, mongodb)"
+        ),
     }
 }
 
