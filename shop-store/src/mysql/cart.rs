@@ -39,7 +39,7 @@ async fn load_cart(
             lines.push(rows::cart_line(row)?);
         }
     }
-    rows::cart(head, user_id, lines).map(Some)
+    Ok(Some(rows::cart(head, user_id, lines)?))
 }
 
 /// Empties a cart and bumps its version.

@@ -23,7 +23,7 @@ async fn lock_product(conn: &mut MySqlConnection, id: ProductId) -> TxResult<Pro
         .fetch_optional(&mut *conn)
         .await?
         .ok_or(Error::NotFound("product"))?;
-    rows::product(&row)
+    Ok(rows::product(&row)?)
 }
 
 /// Binds the columns every product write sets, in the order of [`PRODUCT_FIELDS`]; the
@@ -143,9 +143,7 @@ impl CatalogStore for MySqlStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(map)?;
-        row.map(|r| rows::product(&r))
-            .transpose()
-            .map_err(Error::from)
+        row.map(|r| rows::product(&r)).transpose()
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
@@ -156,9 +154,7 @@ impl CatalogStore for MySqlStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(map)?;
-        row.map(|r| rows::product(&r))
-            .transpose()
-            .map_err(Error::from)
+        row.map(|r| rows::product(&r)).transpose()
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(db.system = "mysql"))]
@@ -178,8 +174,7 @@ impl CatalogStore for MySqlStore {
         found
             .iter()
             .map(rows::product)
-            .collect::<TxResult<_>>()
-            .map_err(Error::from)
+            .collect::<shop_core::Result<_>>()
     }
 
     #[instrument(skip_all, fields(db.system = "mysql", product_id = %id))]
@@ -252,8 +247,7 @@ impl CatalogStore for MySqlStore {
         let items = found
             .iter()
             .map(rows::product)
-            .collect::<TxResult<Vec<_>>>()
-            .map_err(Error::from)?;
+            .collect::<shop_core::Result<Vec<_>>>()?;
         Ok(Page::from_overfetch(items, q.limit, |p| {
             ProductCursor::after(q.sort, p)
         }))

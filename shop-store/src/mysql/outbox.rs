@@ -82,7 +82,7 @@ impl MySqlStore {
             .await?
             .iter()
             .map(rows::outbox_record)
-            .collect::<TxResult<Vec<_>>>()?;
+            .collect::<shop_core::Result<Vec<_>>>()?;
         tx.commit().await?;
         Ok(records)
     }

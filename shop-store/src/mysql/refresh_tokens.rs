@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use shop_core::{
-    Error, RefreshTokenRecord, RefreshTokenStore, RefreshTokenUse, Result, Timestamp,
-    TokenFamilyId, TokenHash, UserId,
+    RefreshTokenRecord, RefreshTokenStore, RefreshTokenUse, Result, Timestamp, TokenFamilyId,
+    TokenHash, UserId,
 };
 
 use super::MySqlStore;
@@ -55,7 +55,7 @@ impl RefreshTokenStore for MySqlStore {
         else {
             return Ok(RefreshTokenUse::Unknown);
         };
-        let rec = rows::refresh_token(&row).map_err(Error::from)?;
+        let rec = rows::refresh_token(&row)?;
         Ok(if won {
             RefreshTokenUse::Fresh(rec)
         } else {

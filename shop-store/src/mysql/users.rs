@@ -41,7 +41,7 @@ impl MySqlStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(map)?;
-        row.map(|r| rows::user(&r)).transpose().map_err(Error::from)
+        row.map(|r| rows::user(&r)).transpose()
     }
 }
 

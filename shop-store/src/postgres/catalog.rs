@@ -23,7 +23,7 @@ async fn lock_product(conn: &mut PgConnection, id: ProductId) -> TxResult<Produc
         .fetch_optional(&mut *conn)
         .await?
         .ok_or(Error::NotFound("product"))?;
-    rows::product(&row)
+    Ok(rows::product(&row)?)
 }
 
 /// Binds the columns every product write sets, in the order of [`PRODUCT_FIELDS`]; the
@@ -157,9 +157,7 @@ impl CatalogStore for PgStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(map)?;
-        row.map(|r| rows::product(&r))
-            .transpose()
-            .map_err(Error::from)
+        row.map(|r| rows::product(&r)).transpose()
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(db.system = "postgresql"))]
@@ -170,9 +168,7 @@ impl CatalogStore for PgStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(map)?;
-        row.map(|r| rows::product(&r))
-            .transpose()
-            .map_err(Error::from)
+        row.map(|r| rows::product(&r)).transpose()
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(db.system = "postgresql"))]
@@ -190,8 +186,7 @@ impl CatalogStore for PgStore {
         found
             .iter()
             .map(rows::product)
-            .collect::<TxResult<_>>()
-            .map_err(Error::from)
+            .collect::<shop_core::Result<_>>()
     }
 
     #[instrument(skip_all, fields(db.system = "postgresql", product_id = %id))]
@@ -267,8 +262,7 @@ impl CatalogStore for PgStore {
         let items = found
             .iter()
             .map(rows::product)
-            .collect::<TxResult<Vec<_>>>()
-            .map_err(Error::from)?;
+            .collect::<shop_core::Result<Vec<_>>>()?;
         Ok(Page::from_overfetch(items, q.limit, |p| {
             ProductCursor::after(q.sort, p)
         }))

@@ -16,7 +16,7 @@ use tracing::instrument;
 use super::cart::{clear_cart, load_cart};
 use super::error::{TxResult, map};
 use super::outbox::insert_events;
-use super::rows::{self, LINE_COLUMNS, ORDER_COLUMNS, PRODUCT_COLUMNS, text};
+use super::rows::{self, Columns as _, LINE_COLUMNS, ORDER_COLUMNS, PRODUCT_COLUMNS};
 use super::{PgStore, push_keyset};
 
 /// Fills in the lines of `orders` with one query.
@@ -80,7 +80,7 @@ async fn find_by_key(
         return Ok(None);
     };
     let order_id = OrderId::from_uuid(row.try_get("order_id")?);
-    let fingerprint = RequestFingerprint::parse(text(&row, "fingerprint")?)
+    let fingerprint = RequestFingerprint::parse(row.text("fingerprint")?)
         .map_err(|e| Error::internal(format!("stored fingerprint is invalid: {e}")))?;
     let order = fetch_order(conn, order_id, false)
         .await?
@@ -269,7 +269,7 @@ impl OrderStore for PgStore {
                 .await?
                 .iter()
                 .map(rows::order_head)
-                .collect::<TxResult<Vec<_>>>()?;
+                .collect::<shop_core::Result<Vec<_>>>()?;
             attach_lines(&mut conn, &mut orders).await?;
             Ok(orders)
         }

@@ -129,7 +129,7 @@ impl PgStore {
             .await?
             .iter()
             .map(rows::outbox_record)
-            .collect::<TxResult<Vec<_>>>()?;
+            .collect::<shop_core::Result<Vec<_>>>()?;
         records.sort_unstable_by_key(|r| r.seq);
         tx.commit().await?;
         Ok(records)

@@ -2,11 +2,11 @@
 
 use async_trait::async_trait;
 use shop_core::{
-    Error, Page, ProductId, RatingSummary, Result, Review, ReviewCursor, ReviewQuery, ReviewStore,
+    Page, ProductId, RatingSummary, Result, Review, ReviewCursor, ReviewQuery, ReviewStore,
 };
 use sqlx::{Postgres, QueryBuilder, Row};
 
-use super::error::{TxResult, map};
+use super::error::map;
 use super::rows::{self, REVIEW_COLUMNS};
 use super::{PgStore, push_keyset};
 
@@ -50,8 +50,7 @@ impl ReviewStore for PgStore {
             .map_err(map)?
             .iter()
             .map(rows::review)
-            .collect::<TxResult<Vec<_>>>()
-            .map_err(Error::from)?;
+            .collect::<shop_core::Result<Vec<_>>>()?;
         Ok(Page::from_overfetch(items, q.limit, ReviewCursor::after))
     }
 

@@ -41,7 +41,7 @@ impl PgStore {
         query: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
     ) -> Result<Option<User>> {
         let row = query.fetch_optional(&self.pool).await.map_err(map)?;
-        row.map(|r| rows::user(&r)).transpose().map_err(Error::from)
+        row.map(|r| rows::user(&r)).transpose()
     }
 }
 

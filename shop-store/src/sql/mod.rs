@@ -1,6 +1,8 @@
 //! What the two SQL adapters (MySQL, PostgreSQL) share: naming a server, and sorting driver
 //! errors that are not the database's.
 
+pub(crate) mod rows;
+
 use shop_core::Error;
 
 use crate::config::{ExposeSecret as _, SecretString, redact_url};
