@@ -33,10 +33,7 @@ pub(crate) fn parsed<T: std::str::FromStr>(
 }
 
 /// Reads a whole number of seconds.
-#[cfg_attr(
-    not(any(feature = "mysql", feature = "mongodb", feature = "postgres")),
-    allow(dead_code)
-)]
+#[cfg_attr(not(any(feature = "mysql", feature = "postgres")), allow(dead_code))]
 pub(crate) fn seconds(name: &'static str, default: u64) -> Result<Duration, ConfigError> {
     parsed(name, default).map(Duration::from_secs)
 }

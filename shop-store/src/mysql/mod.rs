@@ -38,12 +38,10 @@ use async_trait::async_trait;
 use shop_core::{Result, StoreHealth, Timestamp};
 use sqlx::Executor;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
-use tracing::{debug, instrument};
-
-use crate::rules::backoff;
+use tracing::instrument;
 
 pub use config::MySqlConfig;
-use error::{TxError, TxResult};
+use error::TxResult;
 
 /// Appends ` AND (column OP value OR (column = value AND id OP id))`: "after this key" in a
 /// keyset page. Written as OR/AND, not a row comparison, so the `(column, id)` index serves it
@@ -153,31 +151,14 @@ impl MySqlStore {
         }
     }
 
-    /// Runs `op` (one whole transaction), retrying it when the server reports a deadlock or
-    /// a lock-wait timeout, with exponential backoff and jitter.
-    async fn retrying<T, F, Fut>(&self, what: &'static str, mut op: F) -> Result<T>
+    /// Runs `op` (one whole transaction), running it again while the server reports a lost
+    /// race (see `crate::sql::retrying`).
+    async fn retrying<T, F, Fut>(&self, what: &'static str, op: F) -> Result<T>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = TxResult<T>>,
     {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match op().await {
-                Ok(v) => return Ok(v),
-                Err(TxError::Db(e)) if error::is_retryable(&e) && attempt < self.max_attempts => {
-                    let delay = backoff(attempt);
-                    debug!(
-                        what,
-                        attempt,
-                        ?delay,
-                        "transaction lost a lock race; retrying"
-                    );
-                    tokio::time::sleep(delay).await;
-                }
-                Err(e) => return Err(e.into_domain()),
-            }
-        }
+        crate::sql::retrying(self.max_attempts, what, op).await
     }
 }
 

@@ -3,47 +3,24 @@
 
 use shop_core::{Conflict, Error};
 
-/// Failure inside a transaction: either the driver's (maybe retryable) or the domain's.
+/// This server's errors, for the transactions of `crate::sql`.
 #[derive(Debug)]
-pub(super) enum TxError {
-    Db(sqlx::Error),
-    Domain(Error),
+pub(super) struct PostgresErrors;
+
+impl crate::sql::Dialect for PostgresErrors {
+    fn map(e: sqlx::Error) -> Error {
+        map(e)
+    }
+
+    fn is_retryable(e: &sqlx::Error) -> bool {
+        is_retryable(e)
+    }
 }
+
+/// Failure inside a transaction: the driver's (maybe retryable) or the domain's.
+pub(super) type TxError = crate::sql::TxError<PostgresErrors>;
 
 pub(super) type TxResult<T> = Result<T, TxError>;
-
-impl TxError {
-    pub(super) fn into_domain(self) -> Error {
-        match self {
-            TxError::Db(e) => map(e),
-            TxError::Domain(e) => e,
-        }
-    }
-}
-
-impl From<TxError> for Error {
-    fn from(e: TxError) -> Self {
-        e.into_domain()
-    }
-}
-
-impl From<sqlx::Error> for TxError {
-    fn from(e: sqlx::Error) -> Self {
-        TxError::Db(e)
-    }
-}
-
-impl From<Error> for TxError {
-    fn from(e: Error) -> Self {
-        TxError::Domain(e)
-    }
-}
-
-impl From<Conflict> for TxError {
-    fn from(c: Conflict) -> Self {
-        TxError::Domain(c.into())
-    }
-}
 
 /// SQLSTATE classes and codes the store tells apart.
 mod sqlstate {

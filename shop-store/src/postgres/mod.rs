@@ -41,12 +41,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use shop_core::{Result, StoreHealth, Timestamp};
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use tracing::{debug, instrument};
-
-use crate::rules::backoff;
+use tracing::instrument;
 
 pub use config::PgConfig;
-use error::{TxError, TxResult};
+use error::TxResult;
 
 /// Appends ` AND (column OP value OR (column = value AND id OP id))`: "after this key" in a
 /// keyset page. `op` is `">"` for ascending order, `"<"` for descending.
@@ -156,27 +154,14 @@ impl PgStore {
         }
     }
 
-    /// Runs `op` (one whole transaction), retrying it when the server reports a
-    /// serialization failure, a deadlock or a lock timeout, with exponential backoff and
-    /// jitter.
-    async fn retrying<T, F, Fut>(&self, what: &'static str, mut op: F) -> Result<T>
+    /// Runs `op` (one whole transaction), running it again while the server reports a lost
+    /// race (see `crate::sql::retrying`).
+    async fn retrying<T, F, Fut>(&self, what: &'static str, op: F) -> Result<T>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = TxResult<T>>,
     {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match op().await {
-                Ok(v) => return Ok(v),
-                Err(TxError::Db(e)) if error::is_retryable(&e) && attempt < self.max_attempts => {
-                    let delay = backoff(attempt);
-                    debug!(what, attempt, ?delay, "transaction lost a race; retrying");
-                    tokio::time::sleep(delay).await;
-                }
-                Err(e) => return Err(e.into_domain()),
-            }
-        }
+        crate::sql::retrying(self.max_attempts, what, op).await
     }
 }
 

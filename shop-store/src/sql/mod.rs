@@ -2,6 +2,9 @@
 //! errors that are not the database's.
 
 pub(crate) mod rows;
+mod tx;
+
+pub(crate) use tx::{Dialect, TxError, retrying};
 
 use shop_core::Error;
 
