@@ -625,7 +625,12 @@ fn bad_configuration_exits_2_naming_the_variable() {
     let cases: &[(&[(&str, &str)], &str)] = &[
         (&[("PORT", "eighty")], "PORT"),
         (&[("SHOP_STORE", "oracle")], "SHOP_STORE"),
-        (&[("SHOP_REVIEWS_STORE", "postgres")], "SHOP_REVIEWS_STORE"),
+        (&[("SHOP_REVIEWS_STORE", "sqlite")], "SHOP_REVIEWS_STORE"),
+        (
+            &[("SHOP_STORE", "postgres"), ("DATABASE_URL", "mysql://h/db")],
+            "DATABASE_URL",
+        ),
+        (&[("SHOP_STORE", "postgres"), ("PGPORT", "x")], "PGPORT"),
         (&[("SHOP_STORE", "mongodb")], "MONGODB_URI"),
         (
             &[("SHOP_STORE", "mysql"), ("MYSQL_PORT", "x")],
