@@ -1,7 +1,11 @@
 //! Model-based property test: random sequences of cart, checkout, payment, cancel and restock
-//! operations run against the memory store (through the real services) and against a plain
-//! reference model. After every step the two must agree on the outcome and on all state, and
-//! stock is conserved: initial + restocked = on hand + held by live orders.
+//! operations run against a store (through the real services) and against a plain reference
+//! model. After every step the two must agree on the outcome and on all state, and stock is
+//! conserved: initial + restocked = on hand + held by live orders.
+//!
+//! The memory store runs many cases; each database adapter (with its feature, against the
+//! server the conformance tests use) runs fewer in one scratch database, every case on
+//! products and users of its own. Unreachable servers skip, except under `CI=true`.
 
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
@@ -9,6 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
 use shop_core::{
     CartCommand, CheckoutConfig, CheckoutRequest, CheckoutService, CommerceStore, Currency,
     Description, Error, IdempotencyKey, Money, NewProduct, OrderId, OrderService, OrderStatus,
@@ -185,7 +190,7 @@ impl Model {
 type Snapshot = (Vec<u32>, Vec<Lines>, Vec<OrderStatus>);
 
 struct Real {
-    store: Arc<MemoryStore>,
+    store: Arc<dyn CommerceStore>,
     checkout: CheckoutService,
     orders: OrderService,
     products: Vec<Product>,
@@ -194,14 +199,14 @@ struct Real {
 }
 
 impl Real {
-    async fn new(stock: &[u32]) -> Self {
-        let store = Arc::new(MemoryStore::new());
-        let commerce: Arc<dyn CommerceStore> = store.clone();
+    /// `case` keeps SKUs and slugs apart when cases share a database.
+    async fn new(store: Arc<dyn CommerceStore>, stock: &[u32], case: u64) -> Self {
+        let commerce = store.clone();
         let mut products = Vec::new();
         for (i, &s) in stock.iter().enumerate() {
             let p = Product::create(NewProduct {
-                sku: Sku::parse(format!("M-{i}")).unwrap(),
-                slug: Slug::parse(format!("m-{i}")).unwrap(),
+                sku: Sku::parse(format!("M-{case}-{i}")).unwrap(),
+                slug: Slug::parse(format!("m-{case}-{i}")).unwrap(),
                 name: ProductName::parse(format!("Model {i}")).unwrap(),
                 description: Description::parse("").unwrap(),
                 image_url: None,
@@ -228,7 +233,6 @@ impl Real {
     }
 
     async fn apply(&mut self, op: &Op) -> Outcome {
-        use shop_core::{CartStore, CatalogStore};
         let q = |n: i64| Quantity::new(n).unwrap();
         let result: Result<Outcome, Error> = match *op {
             Op::Add { user, product, qty } => self
@@ -316,7 +320,6 @@ impl Real {
     }
 
     async fn snapshot(&self) -> Snapshot {
-        use shop_core::{CartStore, CatalogStore, OrderStore};
         let index: BTreeMap<ProductId, usize> = self
             .products
             .iter()
@@ -351,44 +354,118 @@ impl Real {
     }
 }
 
+/// One generated case: the model and the store side by side, step by step.
+async fn agrees_with_the_model(
+    store: Arc<dyn CommerceStore>,
+    case: u64,
+    initial: &[u32],
+    ops: &[Op],
+) -> Result<(), TestCaseError> {
+    let mut model = Model {
+        stock: initial.to_vec(),
+        carts: vec![Vec::new(); USERS],
+        ..Model::default()
+    };
+    let mut real = Real::new(store, initial, case).await;
+    for (step, op) in ops.iter().enumerate() {
+        let want = model.apply(op);
+        let got = real.apply(op).await;
+        prop_assert_eq!(&got, &want, "step {} {:?}", step, op);
+        let (stock, carts, statuses) = real.snapshot().await;
+        prop_assert_eq!(&stock, &model.stock, "stock after step {} {:?}", step, op);
+        prop_assert_eq!(&carts, &model.carts, "carts after step {} {:?}", step, op);
+        let model_statuses: Vec<OrderStatus> = model.orders.iter().map(|o| o.2).collect();
+        prop_assert_eq!(&statuses, &model_statuses);
+    }
+    // Conservation: initial + restocked = on hand + held by orders not cancelled.
+    let (stock, _, _) = real.snapshot().await;
+    let on_hand: i64 = stock.iter().map(|&s| i64::from(s)).sum();
+    let held: i64 = model
+        .orders
+        .iter()
+        .filter(|o| o.2 != OrderStatus::Cancelled)
+        .flat_map(|o| o.1.iter().map(|&(_, q)| i64::from(q)))
+        .sum();
+    let initial_total: i64 = initial.iter().map(|&s| i64::from(s)).sum();
+    prop_assert_eq!(initial_total + model.restocked, on_hand + held);
+    Ok(())
+}
+
+fn case_strategy() -> impl Strategy<Value = (Vec<u32>, Vec<Op>)> {
+    (
+        proptest::collection::vec(0u32..12, PRODUCTS),
+        proptest::collection::vec(op(), 1..60),
+    )
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
     #[test]
-    fn memory_store_agrees_with_the_model(
-        initial in proptest::collection::vec(0u32..12, PRODUCTS),
-        ops in proptest::collection::vec(op(), 1..60),
-    ) {
+    fn memory_store_agrees_with_the_model((initial, ops) in case_strategy()) {
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        rt.block_on(async {
-            let mut model = Model {
-                stock: initial.clone(),
-                carts: vec![Vec::new(); USERS],
-                ..Model::default()
-            };
-            let mut real = Real::new(&initial).await;
-            for (step, op) in ops.iter().enumerate() {
-                let want = model.apply(op);
-                let got = real.apply(op).await;
-                prop_assert_eq!(&got, &want, "step {} {:?}", step, op);
-                let (stock, carts, statuses) = real.snapshot().await;
-                prop_assert_eq!(&stock, &model.stock, "stock after step {} {:?}", step, op);
-                prop_assert_eq!(&carts, &model.carts, "carts after step {} {:?}", step, op);
-                let model_statuses: Vec<OrderStatus> = model.orders.iter().map(|o| o.2).collect();
-                prop_assert_eq!(&statuses, &model_statuses);
-            }
-            // Conservation: initial + restocked = on hand + held by orders not cancelled.
-            let (stock, _, _) = real.snapshot().await;
-            let on_hand: i64 = stock.iter().map(|&s| i64::from(s)).sum();
-            let held: i64 = model
-                .orders
-                .iter()
-                .filter(|o| o.2 != OrderStatus::Cancelled)
-                .flat_map(|o| o.1.iter().map(|&(_, q)| i64::from(q)))
-                .sum();
-            let initial_total: i64 = initial.iter().map(|&s| i64::from(s)).sum();
-            prop_assert_eq!(initial_total + model.restocked, on_hand + held);
-            Ok(())
-        })?;
+        rt.block_on(agrees_with_the_model(Arc::new(MemoryStore::new()), 0, &initial, &ops))?;
     }
+}
+
+/// Runs `cases` generated cases against the store `open` gives (skipping when it gives none),
+/// all in one runtime and one scratch database, which `open` also returns to be dropped last.
+#[cfg(any(feature = "mysql", feature = "postgres", feature = "mongodb"))]
+fn run_against<G, F>(cases: u32, open: F)
+where
+    F: std::future::Future<Output = Option<(Arc<dyn CommerceStore>, G)>>,
+{
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let Some((store, guard)) = rt.block_on(open) else {
+        return;
+    };
+    let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
+        cases,
+        // Shrinking replays cases against the database; a few hundred steps is enough to
+        // reach a short counterexample.
+        max_shrink_iters: 256,
+        ..proptest::test_runner::Config::default()
+    });
+    let case = std::sync::atomic::AtomicU64::new(0);
+    let result = runner.run(&case_strategy(), |(initial, ops)| {
+        let case = case.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        rt.block_on(agrees_with_the_model(store.clone(), case, &initial, &ops))
+    });
+    drop(store);
+    // The pool inside the guard closes its connections on the runtime that opened them.
+    rt.block_on(async move { drop(guard) });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn postgres_store_agrees_with_the_model() {
+    run_against(24, async {
+        let db = shop_store::scratch::postgres(4).await?;
+        Some((Arc::new(db.store.clone()) as Arc<dyn CommerceStore>, db))
+    });
+}
+
+#[cfg(feature = "mysql")]
+#[test]
+fn mysql_store_agrees_with_the_model() {
+    run_against(24, async {
+        let db = shop_store::scratch::mysql(4).await?;
+        Some((Arc::new(db.store.clone()) as Arc<dyn CommerceStore>, db))
+    });
+}
+
+#[cfg(feature = "mongodb")]
+#[test]
+fn mongodb_store_agrees_with_the_model() {
+    run_against(24, async {
+        let db = shop_store::scratch::mongodb().await?;
+        Some((Arc::new(db.store.clone()) as Arc<dyn CommerceStore>, db))
+    });
 }
