@@ -156,6 +156,24 @@ ensure_nginx() {
     echo "nginx: $(nginx -v 2>&1 | sed 's/^nginx version: //')"
 }
 
+# POSTGRES_URL, else the server on 127.0.0.1:5432 (never started here: it is the machine's).
+ensure_postgres() {
+    if [ -n "${POSTGRES_URL:-}" ]; then
+        echo "PostgreSQL: using POSTGRES_URL"
+        return
+    fi
+    if port_open 127.0.0.1 5432; then
+        echo "PostgreSQL: on 127.0.0.1:5432"
+    else
+        unavailable "PostgreSQL is not reachable on 127.0.0.1:5432" "its tests will skip"
+    fi
+}
+
+ensure_psql_client() {
+    command -v psql >/dev/null || apt_install postgresql-client ||
+        unavailable "no psql client and none could be installed" "the fleet cannot create its database"
+}
+
 ensure_mysql_client() {
     command -v mysql >/dev/null || apt_install mariadb-client ||
         unavailable "no mysql client and none could be installed" "the fleet cannot create its database"

@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use sqlx::{Connection, MySqlConnection, Row};
+use uuid::Uuid;
+
+use crate::db::{FleetDb, FleetStore};
 
 const BIN: &str = env!("CARGO_BIN_EXE_reference-app");
 
@@ -36,9 +38,13 @@ fn port_open(addr: &str) -> bool {
 }
 
 /// Why the fleet cannot start here, if a service it needs is missing.
-fn missing_service() -> Option<String> {
+fn missing_service(store: FleetStore) -> Option<String> {
+    let database = match store {
+        FleetStore::MySql => ("MYSQL_URL", "127.0.0.1:3306", "MariaDB"),
+        FleetStore::Postgres => ("POSTGRES_URL", "127.0.0.1:5432", "PostgreSQL"),
+    };
     let checks = [
-        ("MYSQL_URL", "127.0.0.1:3306", "MariaDB"),
+        database,
         ("RABBITMQ_URL", "127.0.0.1:5672", "RabbitMQ"),
         ("REDIS_URL", "127.0.0.1:6379", "Redis"),
     ];
@@ -58,14 +64,16 @@ fn missing_service() -> Option<String> {
 pub struct Fleet {
     pub name: String,
     pub url: String,
+    pub store: FleetStore,
     env: HashMap<String, String>,
     _turn: tokio::sync::MutexGuard<'static, ()>,
 }
 
 impl Fleet {
-    /// `replicas` replicas behind nginx, or `None` (outside CI) when a service is missing.
-    pub async fn up(replicas: usize) -> Option<Self> {
-        if let Some(why) = missing_service() {
+    /// `replicas` replicas behind nginx on `store`, or `None` (outside CI) when a service is
+    /// missing.
+    pub async fn up(store: FleetStore, replicas: usize) -> Option<Self> {
+        if let Some(why) = missing_service(store) {
             assert!(!required(), "the fleet is required under CI=true: {why}");
             eprintln!("skipping: {why}");
             return None;
@@ -73,10 +81,22 @@ impl Fleet {
         let turn = ONE_AT_A_TIME.lock().await;
         let name = format!("ft{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
         let n = replicas.to_string();
-        let started = run(&["up", "--name", &name, "--replicas", &n, "--bin", BIN]).await;
+        let started = run(&[
+            "up",
+            "--name",
+            &name,
+            "--replicas",
+            &n,
+            "--bin",
+            BIN,
+            "--store",
+            store.name(),
+        ])
+        .await;
         let mut fleet = Self {
             name,
             url: String::new(),
+            store,
             env: HashMap::new(),
             _turn: turn,
         };
@@ -131,10 +151,35 @@ impl Fleet {
         (1..=n).map(|i| self.setting(&format!("PID_{i}"))).collect()
     }
 
-    pub async fn db(&self) -> MySqlConnection {
-        MySqlConnection::connect(&self.setting("MYSQL_URL"))
-            .await
-            .unwrap()
+    /// A connection to the fleet's database.
+    pub async fn db(&self) -> FleetDb {
+        FleetDb::connect(self.store, &self.setting("DATABASE_URL")).await
+    }
+
+    /// A store over the fleet's database that records which events a consumer handled.
+    pub async fn processed_event_store(&self) -> Arc<dyn shop_events::ProcessedEventStore> {
+        use shop_store::config::SecretString;
+        let url = Some(SecretString::from(self.setting("DATABASE_URL")));
+        match self.store {
+            FleetStore::MySql => {
+                let mut config = shop_store::mysql::MySqlConfig::default();
+                config.url = url;
+                Arc::new(
+                    shop_store::mysql::MySqlStore::connect(&config)
+                        .await
+                        .unwrap(),
+                )
+            }
+            FleetStore::Postgres => {
+                let mut config = shop_store::postgres::PgConfig::default();
+                config.url = url;
+                Arc::new(
+                    shop_store::postgres::PgStore::connect(&config)
+                        .await
+                        .unwrap(),
+                )
+            }
+        }
     }
 
     /// The lines of nginx's access log (JSON) whose URI starts with `prefix`.
@@ -410,66 +455,22 @@ pub async fn customers(api: &Api, n: usize) -> Vec<Customer> {
     out
 }
 
-/// A UUID as MySQL's `HEX()` of its `BINARY(16)` shows it.
-pub fn hex_id(uuid: &str) -> String {
-    uuid::Uuid::parse_str(uuid)
-        .unwrap()
-        .simple()
-        .to_string()
-        .to_uppercase()
-}
-
-/// Units of each product (by `HEX(id)`) in orders that are not cancelled.
-pub async fn ordered_units(db: &mut MySqlConnection) -> HashMap<String, u64> {
-    sqlx::query(
-        "SELECT HEX(l.product_id) AS product, CAST(SUM(l.quantity) AS UNSIGNED) AS units \
-         FROM order_lines l JOIN orders o ON o.id = l.order_id \
-         WHERE o.status <> 'cancelled' GROUP BY l.product_id",
-    )
-    .fetch_all(db)
-    .await
-    .unwrap()
-    .iter()
-    .map(|r| (r.get::<String, _>("product"), r.get::<u64, _>("units")))
-    .collect()
-}
-
 /// For every product: the stock it started with = its stock now + units in live orders.
 pub async fn assert_stock_conserved(api: &Api, fleet: &Fleet, initial: &[(String, u32)]) {
-    let mut db = fleet.db().await;
-    let ordered = ordered_units(&mut db).await;
+    let ordered = fleet.db().await.ordered_units().await;
     for (id, start) in initial {
         let now = api.get(&format!("/api/products/{id}"), None).await;
-        let stock = now.body()["stock"].as_u64().unwrap();
-        let units = ordered.get(&hex_id(id)).copied().unwrap_or(0);
+        let stock = now.body()["stock"].as_i64().unwrap();
+        let units = ordered
+            .get(&Uuid::parse_str(id).unwrap())
+            .copied()
+            .unwrap_or(0);
         assert_eq!(
-            u64::from(*start),
+            i64::from(*start),
             stock + units,
             "product {id}: started with {start}, has {stock}, {units} in orders"
         );
     }
-}
-
-/// Orders with no `order.placed` event in the outbox.
-pub async fn orders_without_event(db: &mut MySqlConnection) -> i64 {
-    sqlx::query_scalar(
-        "SELECT COUNT(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM outbox e \
-         WHERE e.aggregate_id = o.id AND e.event_type = 'order.placed')",
-    )
-    .fetch_one(db)
-    .await
-    .unwrap()
-}
-
-/// Orders each user placed, by user ID as the API writes it.
-pub async fn orders_by_user(db: &mut MySqlConnection) -> HashMap<String, i64> {
-    sqlx::query("SELECT HEX(user_id) AS u, COUNT(*) AS n FROM orders GROUP BY user_id")
-        .fetch_all(db)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get::<String, _>("u"), r.get::<i64, _>("n")))
-        .collect()
 }
 
 /// What a shopping load saw.

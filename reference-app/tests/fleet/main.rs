@@ -1,10 +1,12 @@
-//! The reference app as a fleet: replicas behind nginx on MariaDB, MongoDB, RabbitMQ and
-//! Redis, started by `scripts/fleet` with the binary under test, one fleet per test (and one
-//! test at a time). Every request goes through nginx. Services missing: skipped with a
-//! message, except under `CI=true`, where that is a failure.
+//! The reference app as a fleet: replicas behind nginx on MariaDB or PostgreSQL, MongoDB,
+//! RabbitMQ and Redis, started by `scripts/fleet` with the binary under test, one fleet per
+//! test (and one test at a time). Every request goes through nginx. Each test runs on both
+//! SQL stores (`on_mysql::…`, `on_postgres::…`), except the throttle's, which is Redis's alone.
+//! Services missing: skipped with a message, except under `CI=true`, where that is a failure.
 
 #![allow(clippy::unwrap_used, clippy::print_stderr)] // test code
 
+mod db;
 mod harness;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -12,14 +14,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use harness::{Api, Fleet, assert_stock_conserved, customers, hex_id, shop_until};
+use db::FleetStore;
+use harness::{Api, Fleet, assert_stock_conserved, customers, shop_until};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-/// 1. 64 customers race for the last 5 units: exactly 5 orders, stock 0, no 5xx.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn racing_customers_never_oversell() {
-    let Some(fleet) = Fleet::up(3).await else {
+/// 64 customers race for the last 5 units: exactly 5 orders, stock 0, no 5xx.
+async fn racing_customers_never_oversell(store: FleetStore) {
+    let Some(fleet) = Fleet::up(store, 3).await else {
         return;
     };
     let api = Api::new(&fleet.url);
@@ -63,11 +65,10 @@ async fn racing_customers_never_oversell() {
     );
 }
 
-/// 2. 20 requests with one Idempotency-Key, spread over the replicas: one order, and every
+/// 20 requests with one Idempotency-Key, spread over the replicas: one order, and every
 /// success carries its ID.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn one_key_over_every_replica_places_one_order() {
-    let Some(fleet) = Fleet::up(3).await else {
+async fn one_key_over_every_replica_places_one_order(store: FleetStore) {
+    let Some(fleet) = Fleet::up(store, 3).await else {
         return;
     };
     let api = Api::new(&fleet.url);
@@ -93,9 +94,8 @@ async fn one_key_over_every_replica_places_one_order() {
         })
         .collect();
     assert_eq!(ids.len(), 1, "one order: {ids:?}");
-    let mut db = fleet.db().await;
-    let orders = harness::orders_by_user(&mut db).await;
-    assert_eq!(orders.get(&hex_id(&shopper.user_id)), Some(&1));
+    let orders = fleet.db().await.orders_by_user().await;
+    assert_eq!(orders.get(&shopper.user_id.parse().unwrap()), Some(&1));
     assert_stock_conserved(&api, &fleet, &[(product, 50)]).await;
     let upstreams: HashSet<String> = fleet
         .access_log("/api/checkout")
@@ -161,14 +161,14 @@ async fn assert_load_settled(fleet: &Fleet, report: &harness::LoadReport) {
         "unclean answers: {:?}",
         report.unclean
     );
-    let mut keys_by_user: HashMap<String, usize> = HashMap::new();
+    let mut keys_by_user: HashMap<uuid::Uuid, usize> = HashMap::new();
     let mut orders = HashSet::new();
     for (user, _key, order, _) in &report.placed {
-        *keys_by_user.entry(hex_id(user)).or_default() += 1;
+        *keys_by_user.entry(user.parse().unwrap()).or_default() += 1;
         assert!(orders.insert(order.clone()), "two keys got one order");
     }
     let mut db = fleet.db().await;
-    let in_db = harness::orders_by_user(&mut db).await;
+    let in_db = db.orders_by_user().await;
     for (user, keys) in &keys_by_user {
         assert_eq!(
             in_db.get(user).copied().unwrap_or(0),
@@ -177,17 +177,16 @@ async fn assert_load_settled(fleet: &Fleet, report: &harness::LoadReport) {
         );
     }
     assert_eq!(
-        harness::orders_without_event(&mut db).await,
+        db.orders_without_event().await,
         0,
         "every order has its order.placed event"
     );
 }
 
-/// 3. A rolling restart while reads and checkouts run: no failed read, every checkout clean
+/// A rolling restart while reads and checkouts run: no failed read, every checkout clean
 /// and settled once by retrying with its key, stock conserved.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_rolling_restart_under_load_loses_nothing() {
-    let Some(mut fleet) = Fleet::up(3).await else {
+async fn a_rolling_restart_under_load_loses_nothing(store: FleetStore) {
+    let Some(mut fleet) = Fleet::up(store, 3).await else {
         return;
     };
     let before = fleet.replica_pids();
@@ -221,11 +220,10 @@ async fn a_rolling_restart_under_load_loses_nothing() {
     assert_stock_conserved(&shopping.api, &fleet, &shopping.products).await;
 }
 
-/// 4. SIGKILL of one replica in the middle of checkouts: the others keep serving, nothing is
+/// SIGKILL of one replica in the middle of checkouts: the others keep serving, nothing is
 /// half-written, every order has its event.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_killed_replica_leaves_nothing_half_done() {
-    let Some(fleet) = Fleet::up(3).await else {
+async fn a_killed_replica_leaves_nothing_half_done(store: FleetStore) {
+    let Some(fleet) = Fleet::up(store, 3).await else {
         return;
     };
     let mut shopping = Shopping::start(&fleet).await;
@@ -247,11 +245,10 @@ async fn a_killed_replica_leaves_nothing_half_done() {
     assert_stock_conserved(&shopping.api, &fleet, &shopping.products).await;
 }
 
-/// 5. Throttling behind nginx, keyed on the address nginx saw: client A's failures do not
+/// Throttling behind nginx, keyed on the address nginx saw: client A's failures do not
 /// throttle client B; failures for one email spread over the replicas are counted together.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn throttling_is_per_client_and_shared_by_the_replicas() {
-    let Some(fleet) = Fleet::up(3).await else {
+async fn throttling_is_per_client_and_shared_by_the_replicas(store: FleetStore) {
+    let Some(fleet) = Fleet::up(store, 3).await else {
         return;
     };
     let api = Api::new(&fleet.url);
@@ -303,15 +300,13 @@ async fn throttling_is_per_client_and_shared_by_the_replicas() {
     }
 }
 
-/// 6. Events: a relay in every replica, two consumer replicas over the durable store — every
+/// Events: a relay in every replica, two consumer replicas over the durable store — every
 /// `order.placed` is handled exactly once (counting the handler's side effects).
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn every_order_placed_event_is_handled_once() {
-    use shop_events::{ConsumerConfig, EventConsumer, ProcessedEventStore, RabbitConfig};
+async fn every_order_placed_event_is_handled_once(store: FleetStore) {
+    use shop_events::{ConsumerConfig, EventConsumer, RabbitConfig};
     use shop_store::config::SecretString;
-    use shop_store::mysql::{MySqlConfig, MySqlStore};
 
-    let Some(fleet) = Fleet::up(3).await else {
+    let Some(fleet) = Fleet::up(store, 3).await else {
         return;
     };
     let rabbit = {
@@ -333,14 +328,7 @@ async fn every_order_placed_event_is_handled_once() {
     let mut consumers = Vec::new();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     for _ in 0..2 {
-        let store = MySqlStore::connect(&{
-            let mut config = MySqlConfig::default();
-            config.url = Some(SecretString::from(fleet.setting("MYSQL_URL")));
-            config
-        })
-        .await
-        .unwrap();
-        let store: Arc<dyn ProcessedEventStore> = Arc::new(store);
+        let store = fleet.processed_event_store().await;
         let consumer = EventConsumer::new(rabbit.clone(), config.clone(), store);
         let effects = effects.clone();
         let handler = move |e: shop_core::DomainEvent| {
@@ -389,11 +377,11 @@ async fn every_order_placed_event_is_handled_once() {
     assert_eq!(effects.keys().collect::<HashSet<_>>(), want);
     let repeated: Vec<_> = effects.iter().filter(|(_, n)| **n != 1).collect();
     assert!(repeated.is_empty(), "handled more than once: {repeated:?}");
-    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE published_at IS NULL")
-        .fetch_one(&mut fleet.db().await)
-        .await
-        .unwrap();
-    assert_eq!(pending, 0, "the relays drained the outbox");
+    assert_eq!(
+        fleet.db().await.pending_events().await,
+        0,
+        "the relays drained the outbox"
+    );
     cleanup_queue(&fleet, &queue).await;
 }
 
@@ -418,13 +406,10 @@ async fn cleanup_queue(fleet: &Fleet, queue: &str) {
     }
 }
 
-/// 7. `reference-app purge` against the fleet's database: only what retention allows is gone,
+/// `reference-app purge` against the fleet's database: only what retention allows is gone,
 /// and the fleet keeps serving (orders, live sessions) throughout.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn purge_removes_only_what_retention_allows() {
-    use sqlx::{Connection, Executor};
-
-    let Some(fleet) = Fleet::up(3).await else {
+async fn purge_removes_only_what_retention_allows(store: FleetStore) {
+    let Some(fleet) = Fleet::up(store, 3).await else {
         return;
     };
     let api = Api::new(&fleet.url);
@@ -461,16 +446,12 @@ async fn purge_removes_only_what_retention_allows() {
     assert_eq!(out.status(), Some(StatusCode::NO_CONTENT));
 
     let mut db = fleet.db().await;
-    let user = hex_id(&shopper.user_id);
+    let user = db.id(&shopper.user_id);
+    let day = 24 * 3600;
     // The relays publish everything (no queue is bound: unroutable, yet published); wait for
     // the outbox to drain before aging one of its published events.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM outbox WHERE published_at IS NULL")
-        .fetch_one(&mut db)
-        .await
-        .unwrap()
-        > 0
-    {
+    while db.pending_events().await > 0 {
         assert!(
             std::time::Instant::now() < deadline,
             "the outbox never drained"
@@ -479,77 +460,71 @@ async fn purge_removes_only_what_retention_allows() {
     }
     // Age what retention should take: one published event, one idempotency key, one token's
     // expiry, one consumer record — and add what it must never take: an old pending event.
-    db.execute(
-        "UPDATE outbox SET published_at = NOW(3) - INTERVAL 8 DAY, \
-         occurred_at = NOW(3) - INTERVAL 8 DAY \
-         WHERE event_type = 'product.created' ORDER BY seq LIMIT 1",
-    )
-    .await
-    .unwrap();
-    db.execute(
-        format!(
-            "UPDATE idempotency_keys SET created_at = NOW(3) - INTERVAL 31 DAY \
-             WHERE user_id = UNHEX('{user}') AND idem_key = 'old-key'"
-        )
-        .as_str(),
-    )
-    .await
-    .unwrap();
-    db.execute(
-        format!(
-            "UPDATE refresh_tokens SET expires_at = NOW(3) - INTERVAL 1 SECOND \
-             WHERE user_id = UNHEX('{user}') AND revoked_at IS NULL AND used_at IS NULL \
-             ORDER BY issued_at LIMIT 1"
-        )
-        .as_str(),
-    )
-    .await
-    .unwrap();
-    db.execute(
+    // (The doubled subqueries: MySQL updates no table it reads in the same statement.)
+    let eight_days_ago = db.now_plus(-8 * day);
+    db.execute(&format!(
+        "UPDATE outbox SET published_at = {eight_days_ago}, occurred_at = {eight_days_ago} \
+         WHERE seq = (SELECT seq FROM (SELECT MIN(seq) AS seq FROM outbox \
+         WHERE event_type = 'product.created') AS first)"
+    ))
+    .await;
+    db.execute(&format!(
+        "UPDATE idempotency_keys SET created_at = {} \
+         WHERE user_id = {user} AND idem_key = 'old-key'",
+        db.now_plus(-31 * day)
+    ))
+    .await;
+    db.execute(&format!(
+        "UPDATE refresh_tokens SET expires_at = {} \
+         WHERE token_hash = (SELECT token_hash FROM (SELECT token_hash FROM refresh_tokens \
+         WHERE user_id = {user} AND revoked_at IS NULL AND used_at IS NULL \
+         ORDER BY issued_at LIMIT 1) AS oldest)",
+        db.now_plus(-1)
+    ))
+    .await;
+    db.execute(&format!(
         "INSERT INTO processed_events (consumer, event_id, processed_at) VALUES \
-         ('mailer', UNHEX(REPLACE(UUID(), '-', '')), NOW(3) - INTERVAL 31 DAY), \
-         ('mailer', UNHEX(REPLACE(UUID(), '-', '')), NOW(3))",
-    )
-    .await
-    .unwrap();
+         ('mailer', {id}, {}), ('mailer', {id}, {})",
+        db.now_plus(-31 * day),
+        db.now_plus(0),
+        id = db.new_id(),
+    ))
+    .await;
     // Held by a relay that died mid-claim (its lease runs for an hour), so the running relays
     // leave it pending: left unclaimed, they could publish it before the purge, and the
     // check below would prove nothing.
-    db.execute(
+    db.execute(&format!(
         "INSERT INTO outbox (event_id, event_type, aggregate_id, occurred_at, payload, \
          claimed_by, claim_until) \
-         VALUES (UNHEX(REPLACE(UUID(), '-', '')), 'order.placed', \
-         UNHEX(REPLACE(UUID(), '-', '')), NOW(3) - INTERVAL 60 DAY, '{}', \
-         'a-relay-that-died', NOW(3) + INTERVAL 1 HOUR)",
-    )
-    .await
-    .unwrap();
-    let count = |sql: &'static str| {
-        let url = fleet.setting("MYSQL_URL");
-        async move {
-            let mut db = sqlx::MySqlConnection::connect(&url).await.unwrap();
-            sqlx::query_scalar::<_, i64>(sql)
-                .fetch_one(&mut db)
-                .await
-                .unwrap()
-        }
-    };
-    let old_published = "SELECT COUNT(*) FROM outbox WHERE published_at < NOW(3) - INTERVAL 7 DAY";
-    let old_pending = "SELECT COUNT(*) FROM outbox WHERE published_at IS NULL \
-                       AND occurred_at < NOW(3) - INTERVAL 59 DAY";
+         VALUES ({id}, 'order.placed', {id}, {}, '{{}}', 'a-relay-that-died', {})",
+        db.now_plus(-60 * day),
+        db.now_plus(3600),
+        id = db.new_id(),
+    ))
+    .await;
+    let old_published = format!(
+        "SELECT COUNT(*) FROM outbox WHERE published_at < {}",
+        db.now_plus(-7 * day)
+    );
+    let old_pending = format!(
+        "SELECT COUNT(*) FROM outbox WHERE published_at IS NULL AND occurred_at < {}",
+        db.now_plus(-59 * day)
+    );
     let keys = "SELECT COUNT(*) FROM idempotency_keys";
     let tokens = "SELECT COUNT(*) FROM refresh_tokens";
-    let live_tokens = "SELECT COUNT(*) FROM refresh_tokens \
-                       WHERE revoked_at IS NULL AND expires_at > NOW(3)";
+    let live_tokens = format!(
+        "SELECT COUNT(*) FROM refresh_tokens WHERE revoked_at IS NULL AND expires_at > {}",
+        db.now_plus(0)
+    );
     // The test's own consumer records; the replicas' order-notifications consumer keeps
     // recent records of its own, which must stay too.
     let processed = "SELECT COUNT(*) FROM processed_events WHERE consumer = 'mailer'";
     let other_processed = "SELECT COUNT(*) FROM processed_events WHERE consumer <> 'mailer'";
-    assert_eq!(count(old_published).await, 1);
-    let others_before = count(other_processed).await;
-    let live_before = count(live_tokens).await;
+    assert_eq!(db.count(&old_published).await, 1);
+    let others_before = db.count(other_processed).await;
+    let live_before = db.count(&live_tokens).await;
     assert!(
-        count(tokens).await >= live_before + 2,
+        db.count(tokens).await >= live_before + 2,
         "a revoked and an expired token wait"
     );
 
@@ -589,23 +564,27 @@ async fn purge_removes_only_what_retention_allows() {
     );
 
     assert_eq!(
-        count(old_published).await,
+        db.count(&old_published).await,
         0,
         "the old published event is gone"
     );
     assert_eq!(
-        count(old_pending).await,
+        db.count(&old_pending).await,
         1,
         "a pending event stays, however old"
     );
-    assert_eq!(count(keys).await, 1, "only the 31-day-old key went");
-    assert_eq!(count(processed).await, 1, "only the 31-day-old record went");
+    assert_eq!(db.count(keys).await, 1, "only the 31-day-old key went");
+    assert_eq!(
+        db.count(processed).await,
+        1,
+        "only the 31-day-old record went"
+    );
     assert!(
-        count(other_processed).await >= others_before,
+        db.count(other_processed).await >= others_before,
         "recent records of other consumers stay"
     );
     assert_eq!(
-        count(tokens).await,
+        db.count(tokens).await,
         live_before,
         "revoked and expired tokens went, every live one stayed"
     );
@@ -652,3 +631,44 @@ async fn purge_removes_only_what_retention_allows() {
     );
     assert_eq!(r.body()["id"], orders[1].as_str());
 }
+
+/// Each test above as a `#[tokio::test]` on the given stores.
+macro_rules! on_store {
+    ($module:ident, $store:expr, [$($test:ident),* $(,)?]) => {
+        mod $module {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $test() {
+                    super::$test($store).await;
+                }
+            )*
+        }
+    };
+}
+
+on_store!(
+    on_mysql,
+    crate::FleetStore::MySql,
+    [
+        racing_customers_never_oversell,
+        one_key_over_every_replica_places_one_order,
+        a_rolling_restart_under_load_loses_nothing,
+        a_killed_replica_leaves_nothing_half_done,
+        throttling_is_per_client_and_shared_by_the_replicas,
+        every_order_placed_event_is_handled_once,
+        purge_removes_only_what_retention_allows,
+    ]
+);
+
+on_store!(
+    on_postgres,
+    crate::FleetStore::Postgres,
+    [
+        racing_customers_never_oversell,
+        one_key_over_every_replica_places_one_order,
+        a_rolling_restart_under_load_loses_nothing,
+        a_killed_replica_leaves_nothing_half_done,
+        every_order_placed_event_is_handled_once,
+        purge_removes_only_what_retention_allows,
+    ]
+);
