@@ -79,6 +79,8 @@ pub(crate) struct AppConfig {
     pub(crate) admin_email: String,
     pub(crate) admin_password: Option<SecretString>,
     pub(crate) demo_data: bool,
+    /// The source revision the image was built from (`SHOP_REVISION`), reported by `/health`.
+    pub(crate) revision: Option<String>,
     /// With RabbitMQ: run the order-notifications consumer (`SHOP_ORDER_NOTIFICATIONS`).
     pub(crate) order_notifications: bool,
     pub(crate) throttle: ThrottleBackend,
@@ -320,6 +322,7 @@ impl AppConfig {
             admin_email,
             admin_password,
             demo_data: flag("SHOP_DEMO_DATA", true)?,
+            revision: var("SHOP_REVISION")?,
             order_notifications: flag("SHOP_ORDER_NOTIFICATIONS", true)?,
             throttle,
             login_limits: {

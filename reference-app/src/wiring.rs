@@ -10,7 +10,7 @@ use shop_auth::{
 use shop_core::secret::ExposeSecret as _;
 use shop_core::{Conflict, Email, ProcessedEventStore, Role, StoreHealth, UserStore};
 use shop_events::{EventPublisher, InProcessBus, OutboxRelay, RabbitPublisher, RelayConfig};
-use shop_http::{AppState, router_with, serve};
+use shop_http::{AppState, BuildInfo, router_with, serve};
 use tokio::sync::watch;
 use tracing::{info, warn};
 
@@ -162,7 +162,11 @@ pub(crate) async fn run(config: AppConfig) -> Result<(), Failure> {
 
     let mut state = AppState::new(commerce.clone())
         .with_auth(auth)
-        .with_reviews(reviews);
+        .with_reviews(reviews)
+        .with_build(BuildInfo::new(
+            env!("CARGO_PKG_VERSION"),
+            config.revision.clone(),
+        ));
     for (name, backend) in [
         ("users", config.users_store),
         ("reviews", config.reviews_store),

@@ -213,6 +213,20 @@ async fn runs_with_no_configuration_and_stops_cleanly_on_sigterm() {
     terminate(app);
 }
 
+/// `/health` names the build: the version, and the revision the image was built from — what a
+/// deployment's smoke test waits for before it trusts the answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_names_the_version_and_revision_it_runs() {
+    let app = start(&[("SHOP_REVISION", "0123abcd".into())]);
+    let http = reqwest::Client::new();
+    wait_ready(&http, &app.base).await;
+    let health = get(&http, format!("{}/health", app.base), None).await;
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["build"]["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(health["build"]["revision"], "0123abcd");
+    terminate(app);
+}
+
 /// Signing with an Ed25519 key pair, the app publishes the public key; a verifier holding
 /// only that JWK Set accepts the app's tokens.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,6 +11,11 @@
 //! of the asymmetric (EdDSA, RS256) keys as a JWK Set — shop-http serves it at
 //! `/.well-known/jwks.json` — and [`KeySet::from_jwks`] (or [`KeySet::verify_only`] with the
 //! `verify_also_*` methods) makes a key set that verifies and cannot sign.
+//!
+//! Signing is HS256 or EdDSA. RS256 is verified only (tokens of an identity provider that
+//! signs with RSA, through its JWK Set or public key): the `rsa` crate's private-key
+//! operations are not constant-time (RUSTSEC-2023-0071, no fixed release), and a public-key
+//! verification is not what that leaks from.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
@@ -148,17 +153,6 @@ impl KeySet {
         Ok(Self::single(kid, key))
     }
 
-    /// A key set signing with an RSA key pair (PEM), as RS256.
-    ///
-    /// # Errors
-    /// [`AuthError::Config`] for unreadable keys.
-    pub fn rs256_pem(kid: &str, private_pem: &[u8], public_pem: &[u8]) -> Result<Self, AuthError> {
-        let mut key = rsa_public(public_pem)?;
-        key.encoding =
-            Some(EncodingKey::from_rsa_pem(private_pem).map_err(|e| config("RSA private key", e))?);
-        Ok(Self::single(kid, key))
-    }
-
     fn single(kid: &str, key: Key) -> Self {
         Self {
             current: Some(kid.to_owned()),
@@ -278,7 +272,8 @@ impl KeySet {
         Ok(self)
     }
 
-    /// Also accepts tokens signed by an older RSA key (public PEM) under `kid`.
+    /// Also accepts RS256 tokens signed by an RSA key (public PEM) under `kid` — an identity
+    /// provider's key, say.
     ///
     /// # Errors
     /// [`AuthError::Config`] for an unreadable key or a `kid` already in use.

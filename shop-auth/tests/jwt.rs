@@ -62,9 +62,28 @@ fn every_algorithm_round_trips() {
         KeySet::ed25519_pem("e1", ED_A, ED_A_PUB).unwrap(),
         TokenPolicy::default(),
     ));
-    round_trip(&AccessTokens::new(
-        KeySet::rs256_pem("r1", RSA, RSA_PUB).unwrap(),
+}
+
+/// RS256 is verified (an identity provider's tokens), never signed here.
+#[test]
+fn rs256_tokens_of_another_issuer_verify() {
+    let tokens = AccessTokens::new(
+        KeySet::verify_only()
+            .verify_also_rs256_pem("idp", RSA_PUB)
+            .unwrap(),
         TokenPolicy::default(),
+    );
+    let now = chrono::Utc::now().timestamp();
+    let claims = claims_at(now, now, now + 600);
+    let principal = tokens.verify(&sign_rs("idp", &claims)).unwrap();
+    assert_eq!(principal.user_id.to_string(), claims.sub);
+    assert_eq!(
+        invalid(tokens.verify(&sign_rs("other", &claims))),
+        "unknown kid"
+    );
+    assert!(matches!(
+        tokens.issue(UserId::generate(), &roles()),
+        Err(AuthError::Config(_))
     ));
 }
 
@@ -149,6 +168,13 @@ fn claims_at(iat: i64, nbf: i64, exp: i64) -> Claims {
     }
 }
 
+/// An RS256 token as an identity provider holding `RSA` would sign it.
+fn sign_rs(kid: &str, claims: &Claims) -> String {
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(kid.into());
+    jsonwebtoken::encode(&header, claims, &EncodingKey::from_rsa_pem(RSA).unwrap()).unwrap()
+}
+
 fn sign_hs(kid: &str, secret: &[u8], claims: &Claims) -> String {
     let mut header = Header::new(Algorithm::HS256);
     header.kid = Some(kid.into());
@@ -172,7 +198,9 @@ fn alg_none_is_refused() {
 fn algorithm_confusion_is_refused() {
     // The classic attack: HS256 "signed" with the server's RSA public key as the HMAC secret.
     let tokens = AccessTokens::new(
-        KeySet::rs256_pem("r", RSA, RSA_PUB).unwrap(),
+        KeySet::verify_only()
+            .verify_also_rs256_pem("r", RSA_PUB)
+            .unwrap(),
         TokenPolicy::default(),
     );
     let now = chrono::Utc::now().timestamp();
@@ -334,15 +362,9 @@ fn a_jwks_verifier_accepts_the_issuers_tokens_and_cannot_sign() {
             .verify(&old.issue(user, &roles()).unwrap().0)
             .is_ok()
     );
-    let rsa = AccessTokens::new(
-        KeySet::rs256_pem("rsa", RSA, RSA_PUB).unwrap(),
-        TokenPolicy::default(),
-    );
-    assert!(
-        verifier
-            .verify(&rsa.issue(user, &roles()).unwrap().0)
-            .is_ok()
-    );
+    let now = chrono::Utc::now().timestamp();
+    let rsa_token = sign_rs("rsa", &claims_at(now, now, now + 600));
+    assert!(verifier.verify(&rsa_token).is_ok());
     // An HS256 token under the secret's kid is unknown to the verifier.
     let hs_token = hs("old-secret", SECRET_A).issue(user, &roles()).unwrap().0;
     assert_eq!(invalid(verifier.verify(&hs_token)), "unknown kid");

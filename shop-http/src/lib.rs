@@ -84,7 +84,7 @@ pub use client_addr::{ClientAddr, ClientAddrLayer, TrustedProxies};
 pub use error::{ApiError, ProblemDetails};
 pub use metrics::{LoginOutcome, Metrics};
 pub use serve::serve;
-pub use state::{AppState, Draining, HttpConfig, SharedState};
+pub use state::{AppState, BuildInfo, Draining, HttpConfig, SharedState};
 
 /// Maps middleware failures (load shedding, timeout) to problem responses.
 async fn middleware_error(err: tower::BoxError) -> ApiError {

@@ -39,9 +39,33 @@ pub struct SharedState {
     pub draining: Draining,
     /// The outbox relay's counters, served at `/metrics` when given.
     pub relay: Option<Arc<RelayMetrics>>,
+    /// What build this is, reported by `/health` when given.
+    pub build: Option<BuildInfo>,
     pub(crate) carts: CartService,
     pub(crate) checkout: CheckoutService,
     pub(crate) orders: OrderService,
+}
+
+/// Which build of the application answers: its version and, when known, the source revision
+/// it was built from (reported by `/health`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct BuildInfo {
+    /// The application's version, e.g. `0.1.0`.
+    pub version: String,
+    /// The source revision (e.g. a git commit) it was built from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+}
+
+impl BuildInfo {
+    /// A build of `version`, from `revision` when known.
+    #[must_use]
+    pub fn new(version: impl Into<String>, revision: Option<String>) -> Self {
+        Self {
+            version: version.into(),
+            revision,
+        }
+    }
 }
 
 impl std::ops::Deref for AppState {
@@ -85,6 +109,7 @@ impl AppState {
             metrics: Arc::new(Metrics::new()),
             draining: Draining::default(),
             relay: None,
+            build: None,
         }))
     }
 
@@ -119,6 +144,14 @@ impl AppState {
     #[must_use]
     pub fn with_relay_metrics(mut self, relay: Arc<RelayMetrics>) -> Self {
         self.parts().relay = Some(relay);
+        self
+    }
+
+    /// Reports `build` in `/health`, so that a deployment can tell when its version is the
+    /// one answering.
+    #[must_use]
+    pub fn with_build(mut self, build: BuildInfo) -> Self {
+        self.parts().build = Some(build);
         self
     }
 

@@ -632,6 +632,35 @@ async fn purge_removes_only_what_retention_allows(store: FleetStore) {
     assert_eq!(r.body()["id"], orders[1].as_str());
 }
 
+/// The deployment smoke test (`deploy/smoke.py`, what the pipeline runs after every deploy)
+/// passes through nginx, as a throwaway customer and with its own product, and leaves no
+/// product behind.
+async fn the_deployment_smoke_test_passes_through_nginx(store: FleetStore) {
+    let Some(fleet) = Fleet::up(store, 3).await else {
+        return;
+    };
+    let smoke = format!("{}/../deploy/smoke.py", env!("CARGO_MANIFEST_DIR"));
+    for with_admin in [false, true] {
+        let mut command = std::process::Command::new("python3");
+        command.args([smoke.as_str(), fleet.url.as_str(), "--wait", "30"]);
+        if with_admin {
+            command
+                .env("SMOKE_ADMIN_EMAIL", fleet.setting("ADMIN_EMAIL"))
+                .env("SMOKE_ADMIN_PASSWORD", fleet.setting("ADMIN_PASSWORD"));
+        }
+        let out = tokio::task::spawn_blocking(move || command.output().unwrap())
+            .await
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "smoke (admin: {with_admin}):\n{text}");
+        assert!(!text.contains("note: clean-up"), "{text}");
+    }
+    let api = Api::new(&fleet.url);
+    let left = api.get("/api/products?q=SMOKE-&limit=5", None).await;
+    assert_eq!(left.body()["items"], serde_json::json!([]), "{left:?}");
+}
+
 /// Each test above as a `#[tokio::test]` on the given stores.
 macro_rules! on_store {
     ($module:ident, $store:expr, [$($test:ident),* $(,)?]) => {
@@ -657,6 +686,7 @@ on_store!(
         throttling_is_per_client_and_shared_by_the_replicas,
         every_order_placed_event_is_handled_once,
         purge_removes_only_what_retention_allows,
+        the_deployment_smoke_test_passes_through_nginx,
     ]
 );
 
@@ -670,5 +700,6 @@ on_store!(
         a_killed_replica_leaves_nothing_half_done,
         every_order_placed_event_is_handled_once,
         purge_removes_only_what_retention_allows,
+        the_deployment_smoke_test_passes_through_nginx,
     ]
 );

@@ -13,7 +13,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::routes::MountPath;
-use crate::state::AppState;
+use crate::state::{AppState, BuildInfo};
 
 /// Liveness or readiness.
 #[derive(Debug, Serialize, ToSchema)]
@@ -23,17 +23,21 @@ pub(crate) struct Status {
     /// Dependencies that did not answer (readiness only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     down: Vec<&'static str>,
+    /// The build answering (liveness only, when the application names it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    build: Option<BuildInfo>,
 }
 
-/// The process is up (no dependency is checked).
+/// The process is up (no dependency is checked); which build it runs, when known.
 #[utoipa::path(
     get, path = "/health", tag = "ops",
     responses((status = 200, description = "Alive", body = Status)),
 )]
-pub(crate) async fn health() -> Json<Status> {
+pub(crate) async fn health(State(state): State<AppState>) -> Json<Status> {
     Json(Status {
         status: "ok",
         down: Vec::new(),
+        build: state.build.clone(),
     })
 }
 
@@ -54,6 +58,7 @@ pub(crate) async fn ready(State(state): State<AppState>) -> (StatusCode, Json<St
             Json(Status {
                 status: "draining",
                 down: Vec::new(),
+                build: None,
             }),
         );
     }
@@ -64,6 +69,7 @@ pub(crate) async fn ready(State(state): State<AppState>) -> (StatusCode, Json<St
             Json(Status {
                 status: "ready",
                 down,
+                build: None,
             }),
         )
     } else {
@@ -72,6 +78,7 @@ pub(crate) async fn ready(State(state): State<AppState>) -> (StatusCode, Json<St
             Json(Status {
                 status: "unavailable",
                 down,
+                build: None,
             }),
         )
     }
