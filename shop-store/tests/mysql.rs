@@ -13,12 +13,11 @@ use std::time::Duration;
 
 use shop_core::{
     CartCommand, CartStore, CatalogStore, CheckoutConfig, CheckoutRequest, CheckoutService,
-    Currency, Description, Error, EventType, IdempotencyKey, Money, NewProduct, OrderQuery,
-    OrderStore, OutboxClaim, OutboxStore, PageLimit, Price, Product, ProductName, Quantity,
-    RequestFingerprint, Sku, Slug, UserId,
+    Currency, Description, Error, IdempotencyKey, Money, NewProduct, Price, Product, ProductName,
+    Quantity, RequestFingerprint, Sku, Slug, UserId,
 };
 use shop_store::config::SecretString;
-use shop_store::conformance::{Harness, Store};
+use shop_store::conformance::{Harness, InterruptedCheckout, Store};
 use shop_store::mysql::{MySqlConfig, MySqlStore};
 use shop_store::scratch::MySqlScratch;
 use sqlx::{Connection, Executor, MySqlConnection, Row};
@@ -87,15 +86,8 @@ async fn killed_connection_mid_checkout_leaves_nothing_half_written() {
     let Some(scratch) = fresh_mysql().await else {
         return;
     };
-    let store = Arc::new(scratch.store.clone());
-    let product = product("KILL-1", 10);
-    store.create_product(&product).await.unwrap();
-    let user = UserId::generate();
-    let add = CartCommand::Add {
-        product_id: product.id,
-        quantity: Quantity::new(2).unwrap(),
-    };
-    let cart_before = store.modify_cart(user, &add).await.unwrap();
+    let case = InterruptedCheckout::prepare(Arc::new(scratch.store.clone())).await;
+    let user = case.user;
 
     // A second session holds an uncommitted row with the same idempotency key, so the store's
     // insert of that key waits for it: by then stock and order are written, uncommitted.
@@ -121,16 +113,8 @@ async fn killed_connection_mid_checkout_leaves_nothing_half_written() {
     .await
     .unwrap();
 
-    let checkout = CheckoutService::new(store.clone(), CheckoutConfig::default());
-    let request = CheckoutRequest {
-        expected_cart_version: None,
-        user_id: user,
-        idempotency_key: IdempotencyKey::parse("kill-key").unwrap(),
-        fingerprint: RequestFingerprint::default(),
-    };
     let task = {
-        let checkout = checkout.clone();
-        let request = request.clone();
+        let (checkout, request) = (case.checkout.clone(), case.request.clone());
         tokio::spawn(async move { checkout.checkout(&request).await })
     };
 
@@ -163,40 +147,7 @@ async fn killed_connection_mid_checkout_leaves_nothing_half_written() {
         .unwrap();
     assert!(matches!(result, Err(Error::Unavailable(_))), "{result:?}");
     blocker.execute("ROLLBACK").await.unwrap();
-
-    assert_eq!(
-        store.get_product(product.id).await.unwrap().unwrap().stock,
-        10
-    );
-    assert_eq!(store.get_cart(user).await.unwrap(), Some(cart_before));
-    let orders = OrderQuery {
-        limit: PageLimit::new(10).unwrap(),
-        ..OrderQuery::default()
-    };
-    assert!(store.list_orders(&orders).await.unwrap().items.is_empty());
-    let now = shop_core::time::now();
-    let pending = store
-        .claim_events(&OutboxClaim {
-            claimant: "t".into(),
-            limit: 100,
-            now,
-            lease_until: now,
-        })
-        .await
-        .unwrap();
-    assert!(
-        pending
-            .iter()
-            .all(|r| r.event.event_type != EventType::OrderPlaced)
-    );
-
-    // The pool drops the dead connection and the next call works.
-    let placed = checkout.checkout(&request).await.unwrap();
-    assert!(!placed.replayed);
-    assert_eq!(
-        store.get_product(product.id).await.unwrap().unwrap().stock,
-        8
-    );
+    case.assert_nothing_written_and_the_store_recovers().await;
 }
 
 /// Different users' carts and checkouts share no rows, so they must never lock each other out:

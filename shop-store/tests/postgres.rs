@@ -12,13 +12,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use shop_core::{
-    CartCommand, CartStore, CatalogStore, CheckoutConfig, CheckoutRequest, CheckoutService,
-    Currency, Description, Error, EventType, IdempotencyKey, Money, NewProduct, OrderQuery,
-    OrderStore, OutboxClaim, OutboxStore, PageLimit, Price, Product, ProductName, Quantity,
-    RequestFingerprint, Sku, Slug, StoreHealth, UserId,
-};
-use shop_store::conformance::{Harness, Store};
+use shop_core::{Error, EventType, OutboxStore, StoreHealth, UserId};
+use shop_store::conformance::{Harness, InterruptedCheckout, Store};
 use shop_store::postgres::{PgConfig, PgStore};
 use shop_store::scratch;
 use sqlx::{Connection, Executor, PgConnection, Row};
@@ -116,19 +111,6 @@ async fn an_unreachable_server_is_unavailable() {
 }
 
 /// An active 1.00 EUR product; the slug is the SKU in lower case.
-fn product(sku: &str, stock: u32) -> Product {
-    Product::create(NewProduct {
-        sku: Sku::parse(sku).unwrap(),
-        slug: Slug::parse(sku.to_lowercase()).unwrap(),
-        name: ProductName::parse(sku).unwrap(),
-        description: Description::parse("").unwrap(),
-        image_url: None,
-        price: Price::new(Money::new(100, Currency::EUR)).unwrap(),
-        stock,
-        active: true,
-    })
-}
-
 /// `pg_terminate_backend` on the store's connection while its checkout transaction waits for
 /// a lock: the checkout is `Unavailable`, the server rolled everything back, and the pool
 /// hands out a working connection for the next call.
@@ -137,15 +119,8 @@ async fn terminated_connection_mid_checkout_leaves_nothing_half_written() {
     let Some(scratch) = scratch::postgres(16).await else {
         return;
     };
-    let store = Arc::new(scratch.store.clone());
-    let product = product("KILL-1", 10);
-    store.create_product(&product).await.unwrap();
-    let user = UserId::generate();
-    let add = CartCommand::Add {
-        product_id: product.id,
-        quantity: Quantity::new(2).unwrap(),
-    };
-    let cart_before = store.modify_cart(user, &add).await.unwrap();
+    let case = InterruptedCheckout::prepare(Arc::new(scratch.store.clone())).await;
+    let user = case.user;
 
     // A second session holds the user's cart row locked, so the checkout, having recorded
     // its idempotency key, waits there with that row uncommitted.
@@ -157,16 +132,8 @@ async fn terminated_connection_mid_checkout_leaves_nothing_half_written() {
         .await
         .unwrap();
 
-    let checkout = CheckoutService::new(store.clone(), CheckoutConfig::default());
-    let request = CheckoutRequest {
-        expected_cart_version: None,
-        user_id: user,
-        idempotency_key: IdempotencyKey::parse("kill-key").unwrap(),
-        fingerprint: RequestFingerprint::default(),
-    };
     let task = {
-        let checkout = checkout.clone();
-        let request = request.clone();
+        let (checkout, request) = (case.checkout.clone(), case.request.clone());
         tokio::spawn(async move { checkout.checkout(&request).await })
     };
 
@@ -201,49 +168,7 @@ async fn terminated_connection_mid_checkout_leaves_nothing_half_written() {
         .unwrap();
     assert!(matches!(result, Err(Error::Unavailable(_))), "{result:?}");
     blocker.execute("ROLLBACK").await.unwrap();
-
-    // Nothing of the checkout stayed: stock, cart, orders, key, events.
-    assert_eq!(
-        store.get_product(product.id).await.unwrap().unwrap().stock,
-        10
-    );
-    assert_eq!(store.get_cart(user).await.unwrap(), Some(cart_before));
-    let orders = OrderQuery {
-        limit: PageLimit::new(10).unwrap(),
-        ..OrderQuery::default()
-    };
-    assert!(store.list_orders(&orders).await.unwrap().items.is_empty());
-    let key = IdempotencyKey::parse("kill-key").unwrap();
-    assert!(
-        store
-            .find_order_by_idempotency_key(user, &key)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    let now = shop_core::time::now();
-    let pending = store
-        .claim_events(&OutboxClaim {
-            claimant: "t".into(),
-            limit: 100,
-            now,
-            lease_until: now,
-        })
-        .await
-        .unwrap();
-    assert!(
-        pending
-            .iter()
-            .all(|r| r.event.event_type != EventType::OrderPlaced)
-    );
-
-    // The pool drops the dead connection and the next call works.
-    let placed = checkout.checkout(&request).await.unwrap();
-    assert!(!placed.replayed);
-    assert_eq!(
-        store.get_product(product.id).await.unwrap().unwrap().stock,
-        8
-    );
+    case.assert_nothing_written_and_the_store_recovers().await;
 }
 
 /// A relay waiting for events is woken by the insert trigger's notification when the
