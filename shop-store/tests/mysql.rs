@@ -86,7 +86,7 @@ async fn killed_connection_mid_checkout_leaves_nothing_half_written() {
     let Some(scratch) = fresh_mysql().await else {
         return;
     };
-    let case = InterruptedCheckout::prepare(Arc::new(scratch.store.clone())).await;
+    let case = InterruptedCheckout::prepare(Arc::new(scratch.store.clone()) as Store).await;
     let user = case.user;
 
     // A second session holds an uncommitted row with the same idempotency key, so the store's

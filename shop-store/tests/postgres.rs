@@ -119,7 +119,7 @@ async fn terminated_connection_mid_checkout_leaves_nothing_half_written() {
     let Some(scratch) = scratch::postgres(16).await else {
         return;
     };
-    let case = InterruptedCheckout::prepare(Arc::new(scratch.store.clone())).await;
+    let case = InterruptedCheckout::prepare(Arc::new(scratch.store.clone()) as Store).await;
     let user = case.user;
 
     // A second session holds the user's cart row locked, so the checkout, having recorded

@@ -3,22 +3,16 @@
 //! lock the checkout will wait on, finds the store's session and kills it); what must hold
 //! afterwards is the same everywhere, and written once here.
 
-use std::sync::Arc;
+use shop_core::{Cart, CheckoutRequest, CheckoutService, EventType, Product, UserId};
 
-use shop_core::time::now;
-use shop_core::{
-    Cart, CartCommand, CheckoutConfig, CheckoutRequest, CheckoutService, CommerceStore, EventType,
-    IdempotencyKey, OrderQuery, OutboxClaim, PageLimit, Product, Quantity, RequestFingerprint,
-    UserId,
-};
-
-use super::fixtures::product;
+use super::Store;
+use super::fixtures::{add, all_orders, checkout_service, events_of, request, seeded, stock};
 
 /// A product with 10 units, a user with 2 of them in the cart, and the checkout about to be
 /// interrupted (idempotency key `kill-key`).
 pub struct InterruptedCheckout {
     /// The store under test.
-    pub store: Arc<dyn CommerceStore>,
+    pub store: Store,
     /// The product in the cart (SKU `KILL-1`).
     pub product: Product,
     /// The customer.
@@ -42,23 +36,13 @@ impl std::fmt::Debug for InterruptedCheckout {
 
 impl InterruptedCheckout {
     /// Seeds the product and the cart.
-    pub async fn prepare(store: Arc<dyn CommerceStore>) -> Self {
-        let product = product("KILL-1", "Interrupted", 100, 10);
-        store.create_product(&product).await.unwrap();
+    pub async fn prepare(store: Store) -> Self {
+        let product = seeded(&store, "KILL-1", 100, 10).await;
         let user = UserId::generate();
-        let add = CartCommand::Add {
-            product_id: product.id,
-            quantity: Quantity::new(2).unwrap(),
-        };
-        let cart_before = store.modify_cart(user, &add).await.unwrap();
+        let cart_before = add(&store, user, product.id, 2).await;
         Self {
-            checkout: CheckoutService::new(store.clone(), CheckoutConfig::default()),
-            request: CheckoutRequest {
-                expected_cart_version: None,
-                user_id: user,
-                idempotency_key: IdempotencyKey::parse("kill-key").unwrap(),
-                fingerprint: RequestFingerprint::default(),
-            },
+            checkout: checkout_service(&store),
+            request: request(user, "kill-key"),
             store,
             product,
             user,
@@ -71,17 +55,19 @@ impl InterruptedCheckout {
     /// connection).
     pub async fn assert_nothing_written_and_the_store_recovers(&self) {
         let store = &self.store;
-        let stock = |p: Option<Product>| p.unwrap().stock;
-        assert_eq!(stock(store.get_product(self.product.id).await.unwrap()), 10);
+        assert_eq!(stock(store, self.product.id).await, 10);
         assert_eq!(
             store.get_cart(self.user).await.unwrap().as_ref(),
             Some(&self.cart_before)
         );
-        let orders = OrderQuery {
-            limit: PageLimit::new(10).unwrap(),
-            ..OrderQuery::default()
-        };
-        assert!(store.list_orders(&orders).await.unwrap().items.is_empty());
+        assert!(
+            store
+                .list_orders(&all_orders())
+                .await
+                .unwrap()
+                .items
+                .is_empty()
+        );
         assert!(
             store
                 .find_order_by_idempotency_key(self.user, &self.request.idempotency_key)
@@ -89,24 +75,10 @@ impl InterruptedCheckout {
                 .unwrap()
                 .is_none()
         );
-        let now = now();
-        let pending = store
-            .claim_events(&OutboxClaim {
-                claimant: "t".into(),
-                limit: 100,
-                now,
-                lease_until: now,
-            })
-            .await
-            .unwrap();
-        assert!(
-            pending
-                .iter()
-                .all(|r| r.event.event_type != EventType::OrderPlaced)
-        );
+        assert!(events_of(store, EventType::OrderPlaced).await.is_empty());
 
         let placed = self.checkout.checkout(&self.request).await.unwrap();
         assert!(!placed.replayed);
-        assert_eq!(stock(store.get_product(self.product.id).await.unwrap()), 8);
+        assert_eq!(stock(store, self.product.id).await, 8);
     }
 }
