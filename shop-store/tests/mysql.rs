@@ -113,10 +113,7 @@ async fn killed_connection_mid_checkout_leaves_nothing_half_written() {
     .await
     .unwrap();
 
-    let task = {
-        let (checkout, request) = (case.checkout.clone(), case.request.clone());
-        tokio::spawn(async move { checkout.checkout(&request).await })
-    };
+    let task = case.start();
 
     let mut killer = MySqlConnection::connect(&scratch.url()).await.unwrap();
     let mut victim = None;
@@ -141,11 +138,7 @@ async fn killed_connection_mid_checkout_leaves_nothing_half_written() {
         .await
         .unwrap();
 
-    let result = tokio::time::timeout(Duration::from_secs(30), task)
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(matches!(result, Err(Error::Unavailable(_))), "{result:?}");
+    InterruptedCheckout::assert_unavailable(task).await;
     blocker.execute("ROLLBACK").await.unwrap();
     case.assert_nothing_written_and_the_store_recovers().await;
 }

@@ -132,10 +132,7 @@ async fn terminated_connection_mid_checkout_leaves_nothing_half_written() {
         .await
         .unwrap();
 
-    let task = {
-        let (checkout, request) = (case.checkout.clone(), case.request.clone());
-        tokio::spawn(async move { checkout.checkout(&request).await })
-    };
+    let task = case.start();
 
     let mut killer = PgConnection::connect(&scratch.url()).await.unwrap();
     let mut victim = None;
@@ -162,11 +159,7 @@ async fn terminated_connection_mid_checkout_leaves_nothing_half_written() {
         .unwrap();
     assert!(terminated);
 
-    let result = tokio::time::timeout(Duration::from_secs(30), task)
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(matches!(result, Err(Error::Unavailable(_))), "{result:?}");
+    InterruptedCheckout::assert_unavailable(task).await;
     blocker.execute("ROLLBACK").await.unwrap();
     case.assert_nothing_written_and_the_store_recovers().await;
 }

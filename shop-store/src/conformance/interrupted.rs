@@ -3,7 +3,12 @@
 //! lock the checkout will wait on, finds the store's session and kills it); what must hold
 //! afterwards is the same everywhere, and written once here.
 
-use shop_core::{Cart, CheckoutRequest, CheckoutService, EventType, Product, UserId};
+use std::time::Duration;
+
+use shop_core::{
+    Cart, CheckoutOutcome, CheckoutRequest, CheckoutService, Error, EventType, Product, UserId,
+};
+use tokio::task::JoinHandle;
 
 use super::Store;
 use super::fixtures::{add, all_orders, checkout_service, events_of, request, seeded, stock};
@@ -48,6 +53,22 @@ impl InterruptedCheckout {
             user,
             cart_before,
         }
+    }
+
+    /// Starts the checkout in its own task, for the test to cut it off.
+    #[must_use]
+    pub fn start(&self) -> JoinHandle<Result<CheckoutOutcome, Error>> {
+        let (checkout, request) = (self.checkout.clone(), self.request.clone());
+        tokio::spawn(async move { checkout.checkout(&request).await })
+    }
+
+    /// The started checkout's outcome, which must be [`Error::Unavailable`] (within 30 s).
+    pub async fn assert_unavailable(task: JoinHandle<Result<CheckoutOutcome, Error>>) {
+        let result = tokio::time::timeout(Duration::from_secs(30), task)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(matches!(result, Err(Error::Unavailable(_))), "{result:?}");
     }
 
     /// After the interrupted checkout failed: nothing of it stayed — stock, cart, orders, key,
