@@ -37,16 +37,13 @@ async fn the_schema_migrates_once_and_again_and_the_store_answers() {
     db.store.migrate().await.unwrap();
     db.store.ping().await.unwrap();
     let mut conn = PgConnection::connect(&db.url()).await.unwrap();
-    let tables: Vec<String> = sqlx::query(
+    let tables: Vec<String> = sqlx::query_scalar(
         "SELECT table_name::text FROM information_schema.tables \
          WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations' ORDER BY 1",
     )
     .fetch_all(&mut conn)
     .await
-    .unwrap()
-    .iter()
-    .map(|r| r.get(0))
-    .collect();
+    .unwrap();
     assert_eq!(
         tables,
         [
@@ -91,13 +88,10 @@ async fn text_sorts_and_compares_by_code_point() {
         .await
         .unwrap();
     }
-    let names: Vec<String> = sqlx::query("SELECT name FROM products ORDER BY name")
+    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM products ORDER BY name")
         .fetch_all(&mut conn)
         .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+        .unwrap();
     assert_eq!(names, ["Apple", "Zebra", "apple", "zebra", "émail"]);
 }
 
