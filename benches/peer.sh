@@ -54,7 +54,7 @@ databases create
 password="peer comparison admin passphrase"
 ours_port=$(free_port)
 peer_port=$(free_port)
-env PORT="$ours_port" SHOP_STORE=mysql MYSQL_URL="mysql://root@$host:$port/$ours_db" \
+env PORT="$ours_port" SHOP_OPS_PORT=0 SHOP_STORE=mysql MYSQL_URL="mysql://root@$host:$port/$ours_db" \
     MYSQL_MAX_CONNECTIONS=16 SHOP_DEMO_DATA=false SHOP_ADMIN_PASSWORD="$password" \
     JWT_SECRET_KEY="peer comparison secret, thirty-two bytes" RUST_LOG=warn \
     MIMALLOC_PURGE_DELAY=0 "${server_pin[@]}" target/release/reference-app \

@@ -66,6 +66,8 @@ pub(crate) enum LogFormat {
 #[derive(Debug)]
 pub(crate) struct AppConfig {
     pub(crate) port: u16,
+    /// The operations listener's port (`/metrics`); never routed from the public side.
+    pub(crate) ops_port: u16,
     pub(crate) store: Backend,
     pub(crate) users_store: Backend,
     pub(crate) reviews_store: Backend,
@@ -137,6 +139,18 @@ impl AppConfig {
                 .parse::<u16>()
                 .map_err(|_| ConfigError::new("PORT", "must be a port number (0-65535)"))?,
         };
+        let ops_port = match var("SHOP_OPS_PORT")? {
+            None => 9090,
+            Some(p) => p.trim().parse::<u16>().map_err(|_| {
+                ConfigError::new("SHOP_OPS_PORT", "must be a port number (0-65535)")
+            })?,
+        };
+        if ops_port == port && port != 0 {
+            return Err(ConfigError::new(
+                "SHOP_OPS_PORT",
+                "must differ from PORT: metrics must not be served on the public port",
+            ));
+        }
         let store = match var("SHOP_STORE")? {
             None => Backend::Memory,
             Some(v) => Backend::parse("SHOP_STORE", &v)?,
@@ -284,6 +298,7 @@ impl AppConfig {
         };
         Ok(Self {
             port,
+            ops_port,
             store,
             users_store,
             reviews_store,

@@ -1,11 +1,12 @@
-//! The demo catalog: three dozen products, seeded only into an empty catalog.
+//! The demo catalog: three dozen products with pictures the app draws itself
+//! ([`crate::demo_images`]), seeded only into an empty catalog.
 
 use shop_core::{
-    CatalogStore, Conflict, Currency, Description, Error, Money, NewProduct, PageLimit, Price,
-    Product, ProductName, ProductQuery, Sku, Slug,
+    CatalogStore, Conflict, Currency, Description, Error, ImageUrl, Money, NewProduct, PageLimit,
+    Price, Product, ProductName, ProductQuery, Sku, Slug,
 };
 
-const ITEMS: [(&str, &str, i64); 12] = [
+pub(crate) const ITEMS: [(&str, &str, i64); 12] = [
     ("Mug", "Stoneware, 350 ml, dishwasher safe.", 1200),
     ("Teapot", "Cast iron, 900 ml, with infuser.", 4500),
     ("Notebook", "A5, 192 dotted pages, lay-flat binding.", 1500),
@@ -36,10 +37,11 @@ const ITEMS: [(&str, &str, i64); 12] = [
     ("Plant pot", "Terracotta, 14 cm, with saucer.", 1100),
 ];
 
-const STYLES: [(&str, i64); 3] = [("Classic", 100), ("Midnight", 110), ("Sand", 95)];
+pub(crate) const STYLES: [(&str, i64); 3] = [("Classic", 100), ("Midnight", 110), ("Sand", 95)];
 
 /// Seeds the demo catalog when the catalog is empty; returns how many products were added.
-pub(crate) async fn seed(catalog: &dyn CatalogStore) -> shop_core::Result<usize> {
+/// `root` is the app's root path, under which the pictures are served.
+pub(crate) async fn seed(catalog: &dyn CatalogStore, root: &str) -> shop_core::Result<usize> {
     let probe = ProductQuery {
         active: None,
         limit: PageLimit::capped(1),
@@ -56,8 +58,10 @@ pub(crate) async fn seed(catalog: &dyn CatalogStore) -> shop_core::Result<usize>
             let stock = u32::try_from((i * 7 + j * 13) % 40 + 5).unwrap_or(10);
             let product = Product::create(NewProduct {
                 sku: Sku::parse(format!("DEMO-{:02}-{}", i + 1, j + 1))?,
-                // No picture: the storefront draws one, and the demo needs no other host.
-                image_url: None,
+                // Drawn and served by the app: the demo needs no other host.
+                image_url: Some(ImageUrl::parse(crate::demo_images::path(
+                    root, item, style,
+                ))?),
                 slug,
                 name: ProductName::parse(&name)?,
                 description: Description::parse(*about)?,

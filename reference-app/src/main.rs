@@ -13,18 +13,22 @@
 //! stops accepting, closes idle connections, lets requests in flight finish (bounded by
 //! `SHOP_SHUTDOWN_GRACE_SECS`), drains the outbox relay and closes the pools.
 //!
-//! Subcommands: `reference-app migrate` applies the schema (MySQL migrations, MongoDB indexes)
-//! for the configured backends and exits, for a deploy step that should own it;
-//! `reference-app purge` deletes what the retention policy no longer keeps and exits;
-//! `reference-app healthcheck` asks the running app's `/health` (the image has no shell or curl).
+//! The command line (`--help`, `--version`, subcommands `serve` — the default — `migrate`,
+//! `purge`, `healthcheck`) is in [`cli`]; `--help` also lists every environment variable.
+//! A failure after the configuration was accepted (a database that refuses, a port taken) is
+//! one `ERROR` line naming its cause and what to check, and the exit code is 1.
 
 // mimalloc: faster small allocations than glibc's malloc and, above all, far less memory held
 // back as fragmentation under many threads (see benches/README.md for the figures).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod cli;
 mod config;
 mod demo;
+mod demo_images;
+mod environment;
+mod healthcheck;
 mod notifications;
 mod retention;
 mod stores;
@@ -34,41 +38,14 @@ mod wiring;
 
 use std::process::ExitCode;
 
+use cli::{Cli, Command};
 use config::AppConfig;
 use tracing::{error, info};
 
-/// `reference-app healthcheck`: exit 0 when `GET /health` on this host's `PORT` answers 200.
-/// For container health checks in images without a shell or curl.
-fn healthcheck() -> ExitCode {
-    use std::io::{Read, Write};
-    let port = std::env::var("PORT").unwrap_or_else(|_| "8080".into());
-    let root = std::env::var("ROOT_PATH").unwrap_or_default();
-    let timeout = std::time::Duration::from_secs(2);
-    let Ok(addr) = format!("127.0.0.1:{port}").parse::<std::net::SocketAddr>() else {
-        return ExitCode::FAILURE;
-    };
-    let Ok(mut conn) = std::net::TcpStream::connect_timeout(&addr, timeout) else {
-        return ExitCode::FAILURE;
-    };
-    let _ = conn.set_read_timeout(Some(timeout));
-    let request = format!(
-        "GET {}/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
-        root.trim_end_matches('/')
-    );
-    let mut head = [0u8; 12];
-    if conn.write_all(request.as_bytes()).is_err() || conn.read_exact(&mut head).is_err() {
-        return ExitCode::FAILURE;
-    }
-    if head.starts_with(b"HTTP/1.1 200") {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
-}
-
 fn main() -> ExitCode {
-    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
-        return healthcheck();
+    let command = Cli::parse_args().subcommand();
+    if command == Command::Healthcheck {
+        return healthcheck::run();
     }
     let config = match AppConfig::from_env() {
         Ok(c) => c,
@@ -91,25 +68,24 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let subcommand = std::env::args().nth(1);
     let work = async {
-        match subcommand.as_deref() {
-            Some("migrate") => stores::migrate(config).await,
-            Some("purge") => retention::purge_once(config).await,
-            _ => wiring::run(config).await,
+        match command {
+            Command::Migrate => stores::migrate(config).await,
+            Command::Purge => retention::purge_once(config).await,
+            Command::Serve | Command::Healthcheck => wiring::run(config).await,
         }
     };
     let code = match runtime.block_on(work) {
         Ok(()) => {
-            match subcommand.as_deref() {
-                Some("migrate") => info!("migrated"),
-                Some("purge") => {}
-                _ => info!("stopped cleanly"),
+            match command {
+                Command::Migrate => info!("migrated"),
+                Command::Purge | Command::Healthcheck => {}
+                Command::Serve => info!("stopped cleanly"),
             }
             ExitCode::SUCCESS
         }
         Err(e) => {
-            error!(error = %e, "reference-app failed");
+            error!(error = %shop_core::error::causes(e.as_ref()), "reference-app failed");
             ExitCode::FAILURE
         }
     };

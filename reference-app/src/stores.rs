@@ -62,8 +62,9 @@ async fn open(backend: Backend, config: &AppConfig) -> Result<Opened, Failure> {
         Backend::MongoDb => {
             let cfg = config.mongodb.as_ref().ok_or("MongoDB is not configured")?;
             info!(server = ?cfg, "connecting to MongoDB");
-            let store = MongoStore::connect(cfg).await?;
-            store.ensure_indexes().await?;
+            // The driver connects lazily: creating the indexes is the first round trip.
+            let store = MongoStore::connect(cfg).await.map_err(mongo_failure)?;
+            store.ensure_indexes().await.map_err(mongo_failure)?;
             Opened {
                 store: Arc::new(store.clone()),
                 mysql: None,
@@ -72,6 +73,18 @@ async fn open(backend: Backend, config: &AppConfig) -> Result<Opened, Failure> {
             }
         }
     })
+}
+
+/// A MongoDB start-up failure with what to check (the driver's own text names the address and
+/// the network's or the server's answer).
+#[allow(clippy::needless_pass_by_value)] // the shape `map_err` calls
+fn mongo_failure(e: shop_core::Error) -> Failure {
+    format!(
+        "cannot use MongoDB: {}; check that the server is running and reachable at the \
+         address in MONGODB_URI, and the credentials there",
+        shop_core::error::causes(&e)
+    )
+    .into()
 }
 
 /// Opens (and migrates) each configured backend once, however many roles it plays.

@@ -15,6 +15,17 @@ use tracing_subscriber::{EnvFilter, Layer};
 
 use crate::config::LogFormat;
 
+/// What is never logged nor traced, whatever `RUST_LOG` says, because it carries what a log
+/// must not hold: lapin's line for a message the broker returned (the whole event body as a
+/// byte array — customers' e-mail addresses among it; the relay counts and reports those
+/// events itself, at most once a minute per type) and its debug/trace lines (AMQP frames,
+/// bodies and credentials included).
+fn never_logged(target: &str, level: tracing::Level) -> bool {
+    target.starts_with("lapin::returned_messages")
+        || ((target.starts_with("lapin") || target.starts_with("amq_protocol"))
+            && level > tracing::Level::INFO)
+}
+
 /// The log filter: `RUST_LOG`, else `info` with the chattier dependencies quieter.
 fn log_filter() -> EnvFilter {
     EnvFilter::try_from_default_env()
@@ -86,6 +97,9 @@ pub(crate) fn init(format: LogFormat) -> Telemetry {
         None => (None, None, None),
     };
     tracing_subscriber::registry()
+        .with(tracing_subscriber::filter::filter_fn(|meta| {
+            !never_logged(meta.target(), *meta.level())
+        }))
         .with(global)
         .with(logs)
         .with(traces)
@@ -139,4 +153,20 @@ fn tracer_provider() -> Option<SdkTracerProvider> {
 /// The W3C `traceparent` of the current span, for events made inside it.
 fn current_traceparent() -> Option<String> {
     shop_events::traceparent_of(&tracing::Span::current())
+}
+
+#[cfg(test)]
+mod tests {
+    use tracing::Level;
+
+    #[test]
+    fn returned_messages_and_frames_are_never_logged() {
+        use super::never_logged;
+        assert!(never_logged("lapin::returned_messages", Level::WARN));
+        assert!(never_logged("lapin::channels", Level::TRACE));
+        assert!(never_logged("amq_protocol::frame", Level::DEBUG));
+        assert!(!never_logged("lapin::channel", Level::INFO));
+        assert!(!never_logged("shop_events::relay", Level::WARN));
+        assert!(!never_logged("reference_app", Level::TRACE));
+    }
 }

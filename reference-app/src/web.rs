@@ -3,6 +3,12 @@
 //! (no build step, no CDN). The pages are one HTML shell and ES modules under `web/`; every
 //! path the client-side router knows serves the shell, with the root path filled in.
 //!
+//! Status codes behave like a web site's: a product page for a product that does not exist
+//! (or is not for sale) answers `404`, and any unknown path a browser navigates to gets the
+//! shell with `404` (it shows "Page not found"), while API clients keep their problem document
+//! ([`html_for_browsers`]). The demo catalog's pictures are drawn by the binary itself
+//! ([`crate::demo_images`]), at `/assets/demo/{item}-{style}.svg`.
+//!
 //! The pages get a strict Content-Security-Policy of their own — scripts, styles and
 //! connections to this origin only, no inline script — in place of the API's `default-src
 //! 'none'`; images may also come from `https:` (product pictures may live on another host) and
@@ -11,10 +17,12 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::Path;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{Path, Request};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use shop_core::{CatalogStore, ProductId, Slug};
 use utoipa_swagger_ui::Config;
 
 /// One file of `web/assets/`, compiled into the binary.
@@ -60,10 +68,10 @@ const PAGE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self';
     img-src 'self' data: https:; connect-src 'self'; font-src 'self'; object-src 'none'; \
     base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
-/// Paths the client-side router renders (each serves the shell).
+/// Paths the client-side router renders (each serves the shell; `/products/{slug}` too, with
+/// the status its product calls for).
 const PAGE_ROUTES: &[&str] = &[
     "/",
-    "/products/{slug}",
     "/cart",
     "/orders",
     "/orders/{id}",
@@ -74,19 +82,35 @@ const PAGE_ROUTES: &[&str] = &[
     "/admin/{*rest}",
 ];
 
-/// The pages under `root` (the app's root path, `""` for none).
-pub(crate) fn pages(root: &str) -> Router {
+/// The HTML shell with the root path filled in.
+fn shell(root: &str) -> Arc<str> {
     // The catalog is `/shop` under a root path (what the server answers without a redirect).
     let home = if root.is_empty() { "/" } else { root };
-    let shell: Arc<str> = SHELL
+    SHELL
         .replace("{{HOME}}", home)
         .replace("{{ROOT}}", root)
-        .into();
+        .into()
+}
+
+/// The pages under `root` (the app's root path, `""` for none); product pages look their
+/// product up in `catalog` for their status.
+pub(crate) fn pages(root: &str, catalog: Arc<dyn CatalogStore>) -> Router {
+    let shell = shell(root);
     let mut router = Router::new();
     for path in PAGE_ROUTES {
         let shell = shell.clone();
-        router = router.route(path, get(move || page(shell.clone())));
+        router = router.route(path, get(move || page(shell.clone(), StatusCode::OK)));
     }
+    router = router.route(
+        "/products/{slug}",
+        get({
+            let shell = shell.clone();
+            move |Path(slug): Path<String>| {
+                let (shell, catalog) = (shell.clone(), catalog.clone());
+                async move { page(shell, product_page_status(catalog.as_ref(), &slug).await).await }
+            }
+        }),
+    );
     // The base layout: no top bar, whose logo is an SVG with an inline <style> that the
     // pages' policy refuses (and whose URL box would invite loading other documents).
     let docs = Arc::new(
@@ -96,6 +120,7 @@ pub(crate) fn pages(root: &str) -> Router {
     );
     let docs_root = format!("{root}/docs/");
     router
+        .route("/assets/demo/{file}", get(crate::demo_images::serve))
         .route("/assets/{*path}", get(asset))
         .route(
             "/docs",
@@ -124,13 +149,57 @@ fn with_page_headers(mut res: Response, cache: &'static str) -> Response {
     res
 }
 
-async fn page(shell: Arc<str>) -> Response {
+async fn page(shell: Arc<str>, status: StatusCode) -> Response {
     let res = (
+        status,
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
         shell.to_string(),
     )
         .into_response();
     with_page_headers(res, "no-cache")
+}
+
+/// What a product page answers, as the API would for an anonymous visitor: `404` for a
+/// product that does not exist or is not for sale (the page then says so), `503` when the
+/// catalog cannot answer.
+async fn product_page_status(catalog: &dyn CatalogStore, id_or_slug: &str) -> StatusCode {
+    let found = match id_or_slug.parse::<ProductId>() {
+        Ok(id) => catalog.get_product(id).await,
+        Err(_) => match Slug::parse(id_or_slug) {
+            Ok(slug) => catalog.get_product_by_slug(&slug).await,
+            Err(_) => Ok(None),
+        },
+    };
+    match found {
+        Ok(Some(product)) if product.active => StatusCode::OK,
+        Ok(_) => StatusCode::NOT_FOUND,
+        Err(_) => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+/// Middleware around the whole app: a `404` problem document for a browser's navigation
+/// (`GET` accepting `text/html`) outside the API, its assets and its docs becomes the pages'
+/// shell with status `404`, which shows "Page not found"; API clients keep the problem.
+pub(crate) async fn html_for_browsers(root: Arc<str>, req: Request, next: Next) -> Response {
+    let navigation = matches!(*req.method(), Method::GET | Method::HEAD)
+        && req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"));
+    let path = req.uri().path();
+    let machine = ["/api/", "/assets/", "/docs/", "/.well-known/"]
+        .iter()
+        .any(|prefix| path.starts_with(&format!("{root}{prefix}")));
+    let res = next.run(req).await;
+    let problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"application/problem+json"));
+    if navigation && !machine && res.status() == StatusCode::NOT_FOUND && problem {
+        return page(shell(&root), StatusCode::NOT_FOUND).await;
+    }
+    res
 }
 
 async fn asset(Path(path): Path<String>) -> Response {

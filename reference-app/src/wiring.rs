@@ -57,7 +57,7 @@ async fn bootstrap_admin(
 ) -> Result<(), Failure> {
     let email = Email::parse(&config.admin_email)?;
     if users.find_user_by_email(&email).await?.is_some() {
-        info!(email = %email, "admin account exists; left as is");
+        info!("admin account (SHOP_ADMIN_EMAIL) exists; left as is");
         return Ok(());
     }
     let (password, generated) = match &config.admin_password {
@@ -78,21 +78,22 @@ async fn bootstrap_admin(
         Ok(_) => {}
         // Replicas starting together: another one created it between our look and our write.
         Err(AuthError::Domain(shop_core::Error::Conflict(Conflict::EmailTaken))) => {
-            info!(email = %email, "admin account created by another replica; left as is");
+            info!("admin account created by another replica; left as is");
             return Ok(());
         }
         Err(e) => return Err(e.into()),
     }
     if generated {
-        // Printed once, to the terminal only: the one way to learn a generated password.
-        #[allow(clippy::print_stdout)]
-        {
-            println!(
-                "\n  admin account: {email}\n  password:      {password}   (shown once; set SHOP_ADMIN_PASSWORD to choose it)\n"
-            );
-        }
+        // Logged once, in the log's own format: the one way to learn a generated password,
+        // and the one secret the log ever holds (set SHOP_ADMIN_PASSWORD so that it holds none).
+        warn!(
+            password = %password,
+            "admin account (SHOP_ADMIN_EMAIL) created with this generated password, shown once; \
+             set SHOP_ADMIN_PASSWORD to choose it"
+        );
+    } else {
+        info!("admin account (SHOP_ADMIN_EMAIL) created");
     }
-    info!(email = %email, generated, "admin account created");
     Ok(())
 }
 
@@ -130,6 +131,26 @@ fn login_throttle(config: &AppConfig) -> Result<Arc<dyn LoginThrottle>, Failure>
     })
 }
 
+/// A listener on `0.0.0.0:port`, or a failure that says which address, which variable sets
+/// it, and what to check.
+async fn bind(variable: &str, port: u16) -> Result<tokio::net::TcpListener, Failure> {
+    tokio::net::TcpListener::bind(("0.0.0.0", port))
+        .await
+        .map_err(|e| {
+            let hint = match e.kind() {
+                std::io::ErrorKind::AddrInUse => {
+                    "another process listens there: stop it or choose another port"
+                }
+                std::io::ErrorKind::PermissionDenied => {
+                    "ports below 1024 need privileges: choose a port above 1023"
+                }
+                _ => "check the port",
+            };
+            format!("cannot listen on 0.0.0.0:{port} ({variable}): {e}; {hint} with {variable}")
+                .into()
+        })
+}
+
 /// Runs the app until SIGTERM/SIGINT.
 pub(crate) async fn run(config: AppConfig) -> Result<(), Failure> {
     let opened = open_all(&config).await?;
@@ -154,7 +175,8 @@ pub(crate) async fn run(config: AppConfig) -> Result<(), Failure> {
     .with_outbox(commerce.clone());
     bootstrap_admin(&auth, users.as_ref(), &config).await?;
     if config.demo_data {
-        let added = crate::demo::seed(commerce.as_ref()).await?;
+        let root = config.http.root_path.trim_end_matches('/');
+        let added = crate::demo::seed(commerce.as_ref(), root).await?;
         if added > 0 {
             info!(added, "demo catalog seeded");
         }
@@ -208,18 +230,26 @@ pub(crate) async fn run(config: AppConfig) -> Result<(), Failure> {
         tokio::spawn(async move { relay.run(relay_stopped).await })
     };
 
-    let listener = tokio::net::TcpListener::bind(("0.0.0.0", config.port)).await?;
+    let listener = bind("PORT", config.port).await?;
     let addr = listener.local_addr()?;
+    let ops_listener = bind("SHOP_OPS_PORT", config.ops_port).await?;
+    info!(
+        addr = %ops_listener.local_addr()?,
+        "operations listener: /metrics, /health, /ready (keep it private)"
+    );
     let root = config.http.root_path.trim_end_matches('/');
-    info!(%addr, root_path = root, "listening");
-    #[allow(clippy::print_stdout)] // the one line a person starting it by hand wants
     {
+        // The line a person starting it by hand wants: where to click, what to try.
         let port = addr.port();
         let home = if root.is_empty() { "/" } else { root };
-        println!(
-            "shop listening on http://{addr}{root}  —  storefront http://localhost:{port}{home} \
-             · admin {root}/admin · API docs {root}/docs  —  try: curl \
-             http://127.0.0.1:{port}{root}/api/products?limit=3"
+        info!(
+            %addr,
+            root_path = root,
+            storefront = format!("http://localhost:{port}{home}"),
+            admin = format!("http://localhost:{port}{root}/admin"),
+            docs = format!("http://localhost:{port}{root}/docs"),
+            try_it = format!("curl http://127.0.0.1:{port}{root}/api/products?limit=3"),
+            "listening"
         );
     }
     let purging = config.purge_interval.map(|interval| {
@@ -227,8 +257,20 @@ pub(crate) async fn run(config: AppConfig) -> Result<(), Failure> {
         crate::retention::spawn_periodic(retention, interval, state.metrics.clone())
     });
     let draining = state.draining.clone();
-    let pages = crate::web::pages(config.http.root_path.trim_end_matches('/'));
-    let app = router_with(state, &config.http, pages);
+    let (stop_ops, ops_stopped) = tokio::sync::oneshot::channel::<()>();
+    let ops_server = tokio::spawn(serve(
+        ops_listener,
+        shop_http::ops_router(state.clone()),
+        &config.http,
+        async move {
+            let _ = ops_stopped.await;
+        },
+    ));
+    let root: Arc<str> = config.http.root_path.trim_end_matches('/').into();
+    let pages = crate::web::pages(&root, commerce.clone());
+    let app = router_with(state, &config.http, pages).layer(axum::middleware::from_fn(
+        move |req, next| crate::web::html_for_browsers(root.clone(), req, next),
+    ));
     let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
     let delay = config.shutdown_delay;
     // SIGTERM: /ready turns 503 at once, so balancers stop sending new requests; the listener
@@ -263,6 +305,9 @@ pub(crate) async fn run(config: AppConfig) -> Result<(), Failure> {
         }
     }
 
+    // Metrics stay scrapable until the public side has finished.
+    let _ = stop_ops.send(());
+    let _ = ops_server.await;
     if let Some(purging) = purging {
         purging.abort();
     }

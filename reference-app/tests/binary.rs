@@ -4,203 +4,13 @@
 #![allow(clippy::unwrap_used)] // test code
 
 mod support;
+use support::app::{BIN, get, post, start, story, terminate, wait_ready};
 use support::free_port;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-
-const BIN: &str = env!("CARGO_BIN_EXE_reference-app");
-
-struct Running {
-    child: Child,
-    base: String,
-    /// The admin password printed at start-up, if one was generated.
-    printed_password: Option<String>,
-    /// Every later line of its standard output (the logs).
-    lines: mpsc::Receiver<String>,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
-}
-
-/// Starts the binary with exactly `env` (plus `PORT`), waits for its start-up line.
-fn start(env: &[(&str, String)]) -> Running {
-    let port = free_port();
-    let mut cmd = Command::new(BIN);
-    cmd.env_clear()
-        .env("PORT", port.to_string())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut printed_password = None;
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let line = rx
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .expect("the app printed no start-up line in time");
-        if let Some(rest) = line.trim().strip_prefix("password:") {
-            printed_password = rest.split_whitespace().next().map(str::to_owned);
-        }
-        if line.contains("listening on") {
-            assert!(line.contains("curl "), "it says how to try it: {line}");
-            assert!(
-                line.contains("storefront http://localhost:") && line.contains("/docs"),
-                "it says where the pages are: {line}"
-            );
-            break;
-        }
-    }
-    Running {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-        printed_password,
-        lines: rx,
-    }
-}
-
-impl Running {
-    /// The JSON log lines printed so far, waiting until `done` holds for them (or 10 s).
-    fn logs_until(&self, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-        let mut logs = Vec::new();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !done(&logs) && Instant::now() < deadline {
-            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(100))
-                && let Ok(v) = serde_json::from_str::<Value>(&line)
-            {
-                logs.push(v);
-            }
-        }
-        logs
-    }
-}
-
-async fn wait_ready(http: &reqwest::Client, base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(r) = http.get(format!("{base}/ready")).send().await
-            && r.status().is_success()
-        {
-            return;
-        }
-        assert!(Instant::now() < deadline, "never ready");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn post(
-    http: &reqwest::Client,
-    url: String,
-    token: Option<&str>,
-    body: Value,
-) -> (u16, Value) {
-    let mut req = http.post(url).json(&body);
-    if let Some(t) = token {
-        req = req.bearer_auth(t).header("idempotency-key", "story-1");
-    }
-    let res = req.send().await.unwrap();
-    (
-        res.status().as_u16(),
-        res.json().await.unwrap_or(Value::Null),
-    )
-}
-
-async fn get(http: &reqwest::Client, url: String, token: Option<&str>) -> Value {
-    let mut req = http.get(url);
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    req.send().await.unwrap().json().await.unwrap()
-}
-
-/// Register → login → cart → checkout against a running app; the admin then sees one order.
-async fn story(app: &Running, admin_password: &str) {
-    let http = reqwest::Client::new();
-    let base = &app.base;
-    wait_ready(&http, base).await;
-    let products = get(&http, format!("{base}/api/products?limit=1"), None).await;
-    let product_id = products["items"][0]["id"]
-        .as_str()
-        .expect("demo catalog")
-        .to_owned();
-    let creds = json!({"email": "op@example.com", "password": "an operator passphrase"});
-    let mut register = creds.clone();
-    register["display_name"] = json!("Op");
-    let (status, _) = post(&http, format!("{base}/api/auth/register"), None, register).await;
-    assert_eq!(status, 201);
-    let (status, session) = post(&http, format!("{base}/api/auth/login"), None, creds).await;
-    assert_eq!(status, 200);
-    let token = session["access_token"].as_str().unwrap();
-    let (status, _) = post(
-        &http,
-        format!("{base}/api/cart/items"),
-        Some(token),
-        json!({"product_id": product_id, "quantity": 1}),
-    )
-    .await;
-    assert_eq!(status, 200);
-    let (status, order) = post(
-        &http,
-        format!("{base}/api/checkout"),
-        Some(token),
-        json!({}),
-    )
-    .await;
-    assert_eq!(status, 201, "{order}");
-    let (status, admin) = post(
-        &http,
-        format!("{base}/api/auth/login"),
-        None,
-        json!({"email": "admin@shop.local", "password": admin_password}),
-    )
-    .await;
-    assert_eq!(status, 200, "the bootstrap admin can sign in");
-    let orders = get(
-        &http,
-        format!("{base}/api/orders"),
-        admin["access_token"].as_str(),
-    )
-    .await;
-    assert_eq!(orders["items"].as_array().unwrap().len(), 1);
-}
-
-fn terminate(mut app: Running) {
-    let pid = app.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(status) = app.child.try_wait().unwrap() {
-            assert!(status.success(), "clean exit after SIGTERM: {status}");
-            return;
-        }
-        assert!(Instant::now() < deadline, "did not stop after SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runs_with_no_configuration_and_stops_cleanly_on_sigterm() {
@@ -730,4 +540,70 @@ fn bad_configuration_exits_2_naming_the_variable() {
             "{stderr}"
         );
     }
+}
+
+/// The pages answer like a web site's, under `ROOT_PATH` too: a product page for a missing
+/// product is a 404 (the page says so), a browser's unknown path is the HTML page with 404
+/// while an API client gets its problem document, and the demo products' pictures are drawn
+/// and served by the app itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_answer_with_the_status_a_browser_expects() {
+    let app = start(&[("ROOT_PATH", "/shop".into())]);
+    let http = reqwest::Client::new();
+    let base = format!("{}/shop", app.base);
+    wait_ready(&http, &base).await;
+    let browse = |path: &str| {
+        http.get(format!("{base}{path}"))
+            .header(
+                "accept",
+                "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            )
+            .send()
+    };
+    for (path, status, html) in [
+        ("/products/classic-mug", 200, true),
+        ("/products/no-such-thing", 404, true),
+        ("/products/NOT%20A%20SLUG", 404, true),
+        ("/no/such/page", 404, true),
+        ("/api/no-such-route", 404, false),
+        ("/assets/no-such-file.js", 404, false),
+    ] {
+        let res = browse(path).await.unwrap();
+        assert_eq!(res.status(), status, "{path}");
+        let content_type = res.headers()["content-type"].to_str().unwrap().to_owned();
+        if html {
+            assert_eq!(content_type, "text/html; charset=utf-8", "{path}");
+            let csp = res.headers()["content-security-policy"].to_str().unwrap();
+            assert!(csp.contains("script-src 'self'"), "{path}: {csp}");
+            let page = res.text().await.unwrap();
+            assert!(page.contains(r#"src="/shop/assets/app.js""#), "{path}");
+        } else {
+            assert_eq!(content_type, "application/problem+json", "{path}");
+        }
+    }
+    // An API client (no HTML accepted) asking for an unknown path keeps its problem document.
+    let res = http
+        .get(format!("{base}/no/such/page"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let problem: Value = res.json().await.unwrap();
+    assert_eq!(problem["type"], "about:blank");
+    assert_eq!(problem["title"], "Not Found");
+
+    let products = get(&http, format!("{base}/api/products?limit=100"), None).await;
+    let items = products["items"].as_array().unwrap();
+    assert_eq!(items.len(), 36);
+    for product in items {
+        let url = product["image_url"].as_str().expect("a demo picture");
+        assert!(url.starts_with("/shop/assets/demo/"), "{url}");
+    }
+    let url = items[0]["image_url"].as_str().unwrap();
+    let picture = http.get(format!("{}{url}", app.base)).send().await.unwrap();
+    assert_eq!(picture.status(), 200);
+    assert_eq!(picture.headers()["content-type"], "image/svg+xml");
+    assert!(picture.text().await.unwrap().starts_with("<svg "));
+    terminate(app);
 }

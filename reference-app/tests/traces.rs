@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::print_stderr)] // test code: panics and skips are reports
 
 mod support;
+use support::broker::{broker, rabbit_url};
 use support::free_port;
 
 use std::collections::HashMap;
@@ -17,8 +18,6 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::routing::post;
-use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
-use lapin::{Connection, ConnectionProperties};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
 use parking_lot::Mutex;
@@ -83,36 +82,6 @@ async fn receiver() -> (String, Arc<Mutex<Vec<SpanSeen>>>) {
     (format!("http://{addr}"), seen)
 }
 
-fn rabbit_url() -> String {
-    std::env::var("RABBITMQ_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned())
-}
-
-async fn broker() -> Option<Connection> {
-    match tokio::time::timeout(
-        Duration::from_secs(10),
-        Connection::connect(&rabbit_url(), ConnectionProperties::default()),
-    )
-    .await
-    {
-        Ok(Ok(c)) => Some(c),
-        other => {
-            let why = match other {
-                Ok(Err(e)) => e.to_string(),
-                _ => "timed out".into(),
-            };
-            assert!(
-                !shop_store::scratch::services_required(),
-                "RabbitMQ is required under CI=true but unreachable: {why}"
-            );
-            eprintln!("skipping: RabbitMQ unreachable ({why})");
-            None
-        }
-    }
-}
-
 struct App(Child);
 
 impl Drop for App {
@@ -148,6 +117,7 @@ async fn a_checkout_is_one_trace_from_request_to_consumer() {
     let child = Command::new(BIN)
         .env_clear()
         .env("PORT", port.to_string())
+        .env("SHOP_OPS_PORT", free_port().to_string())
         .env("SHOP_STORE", "mysql")
         .env("MYSQL_URL", mysql.url())
         .env("RABBITMQ_URL", rabbit_url())
@@ -280,16 +250,5 @@ async fn a_checkout_is_one_trace_from_request_to_consumer() {
     assert!(inside(place, checkout), "{place:?} under {checkout:?}");
 
     drop(app);
-    let channel = plumbing.create_channel().await.unwrap();
-    let queue = format!("{exchange}.order-notifications");
-    for q in [queue.clone(), format!("{queue}.dlq")] {
-        let _ = channel
-            .queue_delete(q.as_str().into(), QueueDeleteOptions::default())
-            .await;
-    }
-    for x in [exchange.clone(), format!("{queue}.dlx")] {
-        let _ = channel
-            .exchange_delete(x.as_str().into(), ExchangeDeleteOptions::default())
-            .await;
-    }
+    support::broker::delete_deployment(&plumbing, &exchange).await;
 }

@@ -216,7 +216,8 @@ impl AuthService {
     ///
     /// # Errors
     /// As [`AuthService::register`].
-    #[instrument(skip_all, fields(email = %input.email))]
+    // No e-mail address in the span: every log line written inside it would carry it.
+    #[instrument(skip_all)]
     pub async fn register_with_roles(
         &self,
         input: &RegisterInput,
@@ -258,7 +259,8 @@ impl AuthService {
     ///
     /// # Errors
     /// [`AuthError::InvalidCredentials`]; [`AuthError::Throttled`]; store errors.
-    #[instrument(skip(self, password), fields(email = %email))]
+    // The address is the client's, not the account's: no e-mail address in logs.
+    #[instrument(skip(self, email, password))]
     pub async fn login(
         &self,
         email: &str,

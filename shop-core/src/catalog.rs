@@ -112,7 +112,9 @@ impl Slug {
     }
 }
 
-/// An absolute `http` or `https` URL of at most 2048 characters.
+/// A picture's address, at most 2048 characters: an absolute `http` or `https` URL, or a path
+/// on the shop's own site (`/assets/…`, resolved against wherever the shop is served — what a
+/// shop that serves its own pictures stores). Not a protocol-relative `//host/…`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String))]
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -130,11 +132,12 @@ impl ImageUrl {
             .strip_prefix("https://")
             .or_else(|| t.strip_prefix("http://"));
         let host_ok = rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/'));
-        if !host_ok || t.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        let own_path = t.starts_with('/') && !t.starts_with("//") && !t.contains('\\');
+        if !(host_ok || own_path) || t.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(FieldError::new(
                 "image_url",
                 "invalid_url",
-                "must be an absolute http(s) URL",
+                "must be an absolute http(s) URL or a path on this site starting with /",
             ));
         }
         Ok(Self(t.to_owned()))
@@ -759,6 +762,29 @@ mod tests {
             currency: "usd".into(),
             stock: 5,
             active: true,
+        }
+    }
+
+    #[test]
+    fn image_urls_are_absolute_or_paths_on_this_site() {
+        for good in [
+            "https://img.example/mug.png",
+            "http://img.example/a?b=c",
+            "/assets/demo/mug-classic.svg",
+            "/shop/assets/x.png",
+        ] {
+            assert!(ImageUrl::parse(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "img.example/mug.png",
+            "//img.example/mug.png",
+            "/a b.png",
+            "/a\\b.png",
+            "javascript:alert(1)",
+            "data:image/png;base64,AAAA",
+            "https:///x",
+        ] {
+            assert!(ImageUrl::parse(bad).is_err(), "{bad}");
         }
     }
 

@@ -83,6 +83,29 @@ impl Error {
     }
 }
 
+/// `error` and each of its sources on one line, `: `-separated, leaving out a source whose text
+/// its parent already ends with — for logs and operators: [`Error`]'s own text is
+/// deliberately short ("storage unavailable"), the cause is in its sources.
+///
+/// ```
+/// let e = shop_core::Error::unavailable(std::io::Error::other("connection refused"));
+/// assert_eq!(shop_core::error::causes(&e), "storage unavailable: connection refused");
+/// ```
+#[must_use]
+pub fn causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        let part = e.to_string();
+        if !text.ends_with(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = e.source();
+    }
+    text
+}
+
 impl From<ValidationErrors> for Error {
     fn from(e: ValidationErrors) -> Self {
         Error::Validation(e)

@@ -14,7 +14,7 @@ use crate::{access_log, openapi, refuse_token};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum RouteGroup {
-    /// `GET /health`, `/ready`, `/metrics`, `/openapi.json`.
+    /// `GET /health`, `/ready`, `/openapi.json`.
     Ops,
     /// `/api/auth/*`, `/api/users/me*` and `GET /.well-known/jwks.json` (needs an
     /// `AuthService` in the state; without one they answer `404`).
@@ -25,11 +25,26 @@ pub enum RouteGroup {
     Cart,
     /// `POST /api/checkout` and `/api/orders*`.
     Orders,
+    /// `GET /metrics`: for operators only (revenue, login counters), so it is not among the
+    /// [public](Self::PUBLIC) groups; serve it on a private listener with
+    /// [`crate::ops_router`].
+    Metrics,
 }
 
 impl RouteGroup {
-    /// Every group, as [`crate::router`] mounts them.
-    pub const ALL: [Self; 5] = [
+    /// Every group.
+    pub const ALL: [Self; 6] = [
+        Self::Ops,
+        Self::Auth,
+        Self::Catalog,
+        Self::Cart,
+        Self::Orders,
+        Self::Metrics,
+    ];
+
+    /// What the public may reach: every group but [`Metrics`](Self::Metrics). What
+    /// [`crate::router`] and [`ShopApi::new`] mount.
+    pub const PUBLIC: [Self; 5] = [
         Self::Ops,
         Self::Auth,
         Self::Catalog,
@@ -81,12 +96,12 @@ pub struct ShopApi {
 }
 
 impl ShopApi {
-    /// Every group, at the root, without the middleware stack.
+    /// The [public](RouteGroup::PUBLIC) groups, at the root, without the middleware stack.
     #[must_use]
     pub fn new(state: AppState) -> Self {
         Self {
             state,
-            groups: RouteGroup::ALL.to_vec(),
+            groups: RouteGroup::PUBLIC.to_vec(),
             prefix: String::new(),
             stack: None,
         }
@@ -185,8 +200,8 @@ fn add_group(router: OpenApiRouter<AppState>, group: RouteGroup) -> OpenApiRoute
         RouteGroup::Ops => router
             .routes(routes!(ops::health))
             .routes(routes!(ops::ready))
-            .routes(routes!(ops::metrics))
             .routes(routes!(ops::openapi)),
+        RouteGroup::Metrics => router.routes(routes!(ops::metrics)),
         RouteGroup::Auth => router
             .routes(routes!(auth::register))
             .routes(routes!(auth::login))

@@ -30,7 +30,9 @@ pub struct ApiError {
 /// document.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ProblemDetails {
-    /// A URI naming the kind of problem: `https://shop.example/problems/{code}`.
+    /// Always `about:blank` (RFC 9457 §4.2.1): the problem is what the status says, its
+    /// `title` the status's reason phrase, and `code` tells the kinds apart — a URI of a
+    /// placeholder domain would invite clients to dereference what nobody serves.
     #[serde(rename = "type")]
     pub kind: String,
     /// The HTTP status's reason phrase.
@@ -49,7 +51,7 @@ pub struct ProblemDetails {
 impl Serialize for ApiError {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         ProblemDetails {
-            kind: format!("https://shop.example/problems/{}", self.code),
+            kind: "about:blank".to_owned(),
             title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
             status: self.status.as_u16(),
             detail: self.detail.clone(),
@@ -309,6 +311,6 @@ mod tests {
         assert_eq!(v["status"], 422);
         assert_eq!(v["code"], "validation_failed");
         assert_eq!(v["errors"][0]["field"], "rating");
-        assert_eq!(v["type"], "https://shop.example/problems/validation_failed");
+        assert_eq!(v["type"], "about:blank");
     }
 }

@@ -25,7 +25,10 @@
 //! | cart | `GET`/`DELETE /api/cart`, `POST /api/cart/items`, `PATCH`/`DELETE /api/cart/items/{product_id}` |
 //! | checkout | `POST /api/checkout` with an `Idempotency-Key` header |
 //! | orders | `GET /api/orders`, `GET /api/orders/{id}`, `POST /api/orders/{id}/cancel`; admin: `PUT /api/orders/{id}/status` |
-//! | ops | `GET /health`, `/ready`, `/metrics`, `/openapi.json` |
+//! | ops | `GET /health`, `/ready`, `/openapi.json` |
+//!
+//! `GET /metrics` (revenue, login counters: for operators only) is not among them: serve
+//! [`ops_router`] on a listener of its own that only the monitoring can reach.
 //!
 //! To mount some of these routes in an app of your own, see [`ShopApi`]; for handlers of your
 //! own beside them, [`extract`] and [`idempotency`].
@@ -162,7 +165,7 @@ fn cors(origins: &[String]) -> CorsLayer {
 /// The OpenAPI 3.1 document of every route [`router`] serves (paths without a root path).
 #[must_use]
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api::routes_of(&RouteGroup::ALL).1
+    api::routes_of(&RouteGroup::PUBLIC).1
 }
 
 /// The API's answer to a refused bearer token, given to the [`AuthLayer`]: a problem
@@ -291,6 +294,30 @@ pub fn router_with(state: AppState, config: &HttpConfig, extra: Router) -> Route
         &metrics,
         config,
     )
+}
+
+/// The operations endpoints for a private listener (a port the balancer and the Ingress do
+/// not route to, that the monitoring scrapes): `GET /metrics`, and `/health` and `/ready` so
+/// that probes may use it too. Nothing else, and no middleware: no access-log line per
+/// scrape, no request counted in the metrics it serves.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use shop_http::{AppState, ops_router};
+/// # use shop_store::MemoryStore;
+/// let state = AppState::new(Arc::new(MemoryStore::new()));
+/// let ops = ops_router(state);
+/// // axum::serve(tokio::net::TcpListener::bind("0.0.0.0:9090").await?, ops)
+/// ```
+pub fn ops_router(state: AppState) -> Router {
+    use axum::routing::get;
+    Router::new()
+        .route("/metrics", get(routes::ops::metrics))
+        .route("/health", get(routes::ops::health))
+        .route("/ready", get(routes::ops::ready))
+        .with_state(state)
+        .fallback(no_route)
+        .layer(axum::Extension(routes::ops::OpsListener))
 }
 
 /// `router` inside the shop's middleware stack (see the crate docs).

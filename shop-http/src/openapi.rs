@@ -25,7 +25,7 @@ use crate::error::ProblemDetails;
         (name = "cart", description = "The signed-in user's cart"),
         (name = "checkout", description = "Placing orders, safely retryable"),
         (name = "orders", description = "Orders and their lifecycle"),
-        (name = "ops", description = "Health, readiness, metrics, this document"),
+        (name = "ops", description = "Health, readiness, this document (metrics are on the operations listener)"),
     ),
 )]
 pub(crate) struct ApiDoc;

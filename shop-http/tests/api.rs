@@ -351,7 +351,7 @@ async fn relay_counters_are_served() {
     state
         .metrics
         .watch_consumer("order-mails", consumer.clone());
-    let app = router(state, &HttpConfig::default());
+    let app = shop_http::ops_router(state);
     let text = |app: axum::Router| async move {
         let res = app.oneshot(get("/metrics")).await.unwrap();
         let bytes = res.into_body().collect().await.unwrap().to_bytes();
@@ -397,4 +397,61 @@ async fn max_stock_is_an_int32_of_at_least_zero() {
             assert_eq!(headers["content-type"], "application/problem+json");
         }
     }
+}
+
+/// A dependency that never answers, with a cause that names a host (as a driver's would).
+struct Unreachable;
+
+#[async_trait::async_trait]
+impl shop_core::StoreHealth for Unreachable {
+    async fn ping(&self) -> shop_core::Result<()> {
+        Err(shop_core::Error::unavailable(std::io::Error::other(
+            "connect to db.internal:5432 refused",
+        )))
+    }
+}
+
+/// `/metrics` (revenue, login counters) is not on the public router, only on the operations
+/// one; a failing `/ready` says why — in full on the operations router, by name only in public.
+#[tokio::test]
+async fn metrics_and_readiness_causes_stay_on_the_operations_router() {
+    let state = AppState::new(seeded(1, 0).await).with_readiness("reviews", Arc::new(Unreachable));
+    let public = router(state.clone(), &HttpConfig::default());
+    let ops = shop_http::ops_router(state);
+
+    let (status, _, body) = call(public.clone(), get("/metrics")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(body["code"], "not_found");
+    let doc = shop_http::openapi();
+    assert!(
+        !doc.paths.paths.contains_key("/metrics"),
+        "not documented as public"
+    );
+
+    let res = ops.clone().oneshot(get("/metrics")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let text =
+        String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    assert!(
+        text.contains("shop_http_requests_total") || text.contains("shop_ready"),
+        "{text}"
+    );
+
+    let (status, _, body) = call(public, get("/ready")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body["down"], serde_json::json!(["reviews"]));
+    let reason = body["reason"].as_str().unwrap();
+    assert!(reason.contains("reviews"), "{reason}");
+    assert!(
+        !reason.contains("db.internal"),
+        "no host names in public: {reason}"
+    );
+
+    let (status, _, body) = call(ops, get("/ready")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    let reason = body["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("reviews: storage unavailable: connect to db.internal:5432 refused"),
+        "{reason}"
+    );
 }

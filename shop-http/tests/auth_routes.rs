@@ -16,9 +16,18 @@ use shop_store::MemoryStore;
 use tower::ServiceExt;
 
 fn app() -> axum::Router {
+    app_and_ops().0
+}
+
+/// The public router and the operations one (`/metrics`) over the same state.
+fn app_and_ops() -> (axum::Router, axum::Router) {
     let store = Arc::new(MemoryStore::new());
     let auth = support::auth_service(store.clone(), store.clone(), 3);
-    router(AppState::new(store).with_auth(auth), &HttpConfig::default())
+    let state = AppState::new(store).with_auth(auth);
+    (
+        router(state.clone(), &HttpConfig::default()),
+        shop_http::ops_router(state),
+    )
 }
 
 async fn post(
@@ -146,7 +155,7 @@ async fn registration_errors_are_problems() {
 
 #[tokio::test]
 async fn wrong_credentials_then_throttling_with_retry_after() {
-    let app = app();
+    let (app, ops) = app_and_ops();
     post(&app, "/api/auth/register", &ada()).await;
     for _ in 0..3 {
         let (status, _, p) = post(
@@ -173,8 +182,7 @@ async fn wrong_credentials_then_throttling_with_retry_after() {
     let secs: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=600).contains(&secs), "{secs}");
     // Each outcome is counted for the operator's dashboards and alerts.
-    let res = app
-        .clone()
+    let res = ops
         .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
         .await
         .unwrap();

@@ -96,7 +96,9 @@ impl Server {
             }
             None => Command::new(binary),
         };
+        // The operations listener on any free port: nothing here scrapes it.
         cmd.env("PORT", port.to_string())
+            .env("SHOP_OPS_PORT", "0")
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null());

@@ -36,11 +36,13 @@ function freePort() {
 /** Starts the app; `{ base, root, stop }`. `root` is its ROOT_PATH ("" or "/shop"). */
 export async function startApp({ root = "" } = {}) {
   const port = await freePort();
+  const opsPort = await freePort();
   const bin = process.env.BIN || path.join(repo, "target/debug/reference-app");
   const child = spawn(bin, [], {
     env: {
       PATH: process.env.PATH,
       PORT: String(port),
+      SHOP_OPS_PORT: String(opsPort),
       ROOT_PATH: root,
       SHOP_ADMIN_PASSWORD: ADMIN_PASSWORD,
       JWT_SECRET_KEY: "browser tests only, thirty-two bytes or more",

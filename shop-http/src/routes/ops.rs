@@ -23,6 +23,11 @@ pub(crate) struct Status {
     /// Dependencies that did not answer (readiness only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     down: Vec<&'static str>,
+    /// Why it is not ready, in words (readiness only). On the operations listener
+    /// ([`crate::ops_router`]) each dependency's error with its causes; on the public one
+    /// only which dependency, since the causes name hosts and accounts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
     /// The build answering (liveness only, when the application names it).
     #[serde(skip_serializing_if = "Option::is_none")]
     build: Option<BuildInfo>,
@@ -37,6 +42,7 @@ pub(crate) async fn health(State(state): State<AppState>) -> Json<Status> {
     Json(Status {
         status: "ok",
         down: Vec::new(),
+        reason: None,
         build: state.build.clone(),
     })
 }
@@ -51,45 +57,68 @@ pub(crate) async fn health(State(state): State<AppState>) -> Json<Status> {
         (status = 503, description = "Some dependency is down, or the process is shutting down", body = Status),
     ),
 )]
-pub(crate) async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Status>) {
+pub(crate) async fn ready(
+    State(state): State<AppState>,
+    private: Option<Extension<OpsListener>>,
+) -> (StatusCode, Json<Status>) {
     if state.draining.is_draining() {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(Status {
                 status: "draining",
                 down: Vec::new(),
+                reason: Some("shutting down: finishing requests in flight".into()),
                 build: None,
             }),
         );
     }
-    let down = stores_down(&state).await;
-    if down.is_empty() {
-        (
+    let failures = stores_down(&state).await;
+    if failures.is_empty() {
+        return (
             StatusCode::OK,
             Json(Status {
                 status: "ready",
-                down,
+                down: Vec::new(),
+                reason: None,
                 build: None,
             }),
-        )
-    } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(Status {
-                status: "unavailable",
-                down,
-                build: None,
-            }),
-        )
+        );
     }
+    let reason = if private.is_some() {
+        failures
+            .iter()
+            .map(|(name, e)| format!("{name}: {}", shop_core::error::causes(e)))
+            .collect::<Vec<_>>()
+            .join("; ")
+    } else {
+        let names: Vec<&str> = failures.iter().map(|(name, _)| *name).collect();
+        format!(
+            "{} did not answer (the operations listener's /ready and the log say why)",
+            names.join(", ")
+        )
+    };
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(Status {
+            status: "unavailable",
+            down: failures.iter().map(|(name, _)| *name).collect(),
+            reason: Some(reason),
+            build: None,
+        }),
+    )
 }
 
-/// The names of the readiness dependencies that do not answer.
-async fn stores_down(state: &AppState) -> Vec<&'static str> {
+/// Marks the requests of the operations listener ([`crate::ops_router`]), which may be told
+/// more than the public.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OpsListener;
+
+/// The readiness dependencies that do not answer, with their errors.
+async fn stores_down(state: &AppState) -> Vec<(&'static str, shop_core::Error)> {
     let mut down = Vec::new();
     for (name, dep) in state.readiness.iter() {
-        if dep.ping().await.is_err() {
-            down.push(*name);
+        if let Err(e) = dep.ping().await {
+            down.push((*name, e));
         }
     }
     down

@@ -71,6 +71,8 @@ pub async fn state_over<S: ShopStore + 'static>(store: Arc<S>) -> AppState {
 
 pub struct TestApp {
     pub router: axum::Router,
+    /// The operations listener's routes (`/metrics`) over the same state.
+    pub ops: axum::Router,
     pub store: Arc<MemoryStore>,
 }
 
@@ -78,6 +80,7 @@ pub async fn app() -> TestApp {
     let store = Arc::new(MemoryStore::new());
     let state = state_over(store.clone()).await;
     TestApp {
+        ops: shop_http::ops_router(state.clone()),
         router: router(state, &HttpConfig::default()),
         store,
     }

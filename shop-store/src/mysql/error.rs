@@ -87,3 +87,17 @@ fn duplicate_kind(e: &sqlx::Error) -> Conflict {
         Conflict::ConcurrentModification
     }
 }
+
+/// Why the server refused a connection: `1049` unknown database; `1045` access denied (user or
+/// password), `1044` access to the database denied.
+pub(super) fn refusal(db: &dyn sqlx::error::DatabaseError) -> crate::sql::Refusal {
+    use crate::sql::Refusal;
+    match db
+        .try_downcast_ref::<MySqlDatabaseError>()
+        .map(MySqlDatabaseError::number)
+    {
+        Some(1049) => Refusal::NoSuchDatabase,
+        Some(1044 | 1045) => Refusal::NotAuthorized,
+        _ => Refusal::Other,
+    }
+}

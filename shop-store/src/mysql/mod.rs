@@ -76,6 +76,15 @@ pub struct MySqlStore {
     max_attempts: u32,
 }
 
+/// The configuration variables a connection failure names.
+const VARIABLES: crate::sql::Variables = crate::sql::Variables {
+    url: "MYSQL_URL",
+    host_port: "MYSQL_HOST/MYSQL_PORT",
+    database: "MYSQL_DATABASE",
+    account: "MYSQL_USER/MYSQL_PASSWORD",
+    tls: "MYSQL_URL (ssl-mode)",
+};
+
 impl MySqlStore {
     /// Opens a connection pool and checks that the server answers.
     ///
@@ -102,9 +111,18 @@ impl MySqlStore {
                         .map(drop)
                 })
             })
-            .connect_with(options)
-            .await
-            .map_err(error::map)?;
+            .connect_with(options.clone())
+            .await;
+        let pool = match pool {
+            Ok(pool) => pool,
+            Err(e) => {
+                let target = config.redacted_target();
+                let within = config.acquire_timeout;
+                let explained =
+                    crate::sql::explain(e, &options, within, target, error::refusal, &VARIABLES);
+                return Err(explained.await);
+            }
+        };
         Ok(Self {
             pool,
             max_attempts: config.deadlock_retries.saturating_add(1),

@@ -101,3 +101,14 @@ fn duplicate_kind(e: &sqlx::Error) -> Conflict {
         _ => Conflict::ConcurrentModification,
     }
 }
+
+/// Why the server refused a connection: `3D000` no such database; `28000` (no such role, or
+/// no `pg_hba.conf` entry for it) and `28P01` (wrong password) not authorized.
+pub(super) fn refusal(db: &dyn sqlx::error::DatabaseError) -> crate::sql::Refusal {
+    use crate::sql::Refusal;
+    match db.code().as_deref() {
+        Some("3D000") => Refusal::NoSuchDatabase,
+        Some("28000" | "28P01") => Refusal::NotAuthorized,
+        _ => Refusal::Other,
+    }
+}

@@ -80,6 +80,15 @@ pub struct PgStore {
     notifications: Arc<tokio::sync::Mutex<outbox::Notifications>>,
 }
 
+/// The configuration variables a connection failure names.
+const VARIABLES: crate::sql::Variables = crate::sql::Variables {
+    url: "DATABASE_URL",
+    host_port: "PGHOST/PGPORT",
+    database: "PGDATABASE",
+    account: "PGUSER/PGPASSWORD",
+    tls: "DATABASE_URL (sslmode)",
+};
+
 impl PgStore {
     /// Opens a connection pool and checks that the server answers.
     ///
@@ -95,8 +104,17 @@ impl PgStore {
             .idle_timeout(Some(Duration::from_secs(300)))
             .test_before_acquire(true)
             .connect_with(options.clone())
-            .await
-            .map_err(error::map)?;
+            .await;
+        let pool = match pool {
+            Ok(pool) => pool,
+            Err(e) => {
+                let target = config.redacted_target();
+                let within = config.acquire_timeout;
+                let explained =
+                    crate::sql::explain(e, &options, within, target, error::refusal, &VARIABLES);
+                return Err(explained.await);
+            }
+        };
         Ok(Self {
             pool,
             max_attempts: config.transaction_retries.saturating_add(1),

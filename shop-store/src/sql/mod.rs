@@ -1,9 +1,11 @@
 //! What the two SQL adapters (MySQL, PostgreSQL) share: naming a server, and sorting driver
 //! errors that are not the database's.
 
+mod connect;
 pub(crate) mod rows;
 mod tx;
 
+pub(crate) use connect::{Refusal, Variables, explain};
 pub(crate) use tx::{Dialect, TxError, retrying};
 
 use shop_core::Error;

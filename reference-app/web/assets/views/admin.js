@@ -118,7 +118,7 @@ function productFields(p, currency) {
     field({ label: "Name", name: "name", value: p?.name, required: true, maxlength: 200 }),
     field({ label: "URL name (slug)", name: "slug", value: p?.slug, maxlength: 128, hint: "Lower-case letters, digits and '-'. Leave empty to derive it from the name." }),
     field({ label: "Description", name: "description", type: "textarea", value: p?.description }),
-    field({ label: "Image URL", name: "image_url", type: "url", value: p?.image_url, hint: "An absolute http(s) URL, or empty for none." }),
+    field({ label: "Image URL", name: "image_url", value: p?.image_url, hint: "An absolute http(s) URL or a path on this site (/assets/…), or empty for none." }),
     field({ label: `Price (${currency})`, name: "price", inputmode: "decimal", value: p ? majorString(p.price.minor, p.price.currency) : "", required: true, hint: "For example 12.50." }),
     field({ label: "Currency", name: "currency", value: currency, required: true, maxlength: 3, hint: "ISO 4217 code, e.g. EUR." }),
     editing ? null : field({ label: "Stock", name: "stock", type: "number", value: 0, min: 0, required: true }),
