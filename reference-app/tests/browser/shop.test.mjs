@@ -171,15 +171,76 @@ describe("storefront", () => {
     }
   });
 
-  test("at phone width the pages stay usable", async () => {
+  test("at phone width (390 px) no page scrolls sideways or cuts anything off", async () => {
     const app = await startApp();
-    const page = await watchedPage(browser, app.origin, { viewport: { width: 375, height: 740 } });
-    try {
-      await page.goto(`${app.base}/products/classic-mug`);
-      await page.getByRole("button", { name: "Add to cart" }).waitFor();
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      assert.ok(overflow <= 0, `no horizontal scrolling (${overflow}px wider)`);
+    // A customer with an order and a cart line, placed through the API.
+    const email = "phone@example.com";
+    const password = "a phone passphrase";
+    await apiCall(app, "POST", "/api/auth/register", { body: { email, password, display_name: "Phone Shopper With A Long Name" } });
+    const token = await tokenFor(app, email, password);
+    const mug = (await apiCall(app, "GET", "/api/products/classic-mug")).data;
+    await apiCall(app, "POST", "/api/cart/items", { token, body: { product_id: mug.id, quantity: 2 } });
+    const order = await apiCall(app, "POST", "/api/checkout", { token, headers: { "Idempotency-Key": "phone-1" } });
+    assert.equal(order.status, 201);
+    await apiCall(app, "POST", "/api/cart/items", { token, body: { product_id: mug.id, quantity: 1 } });
+
+    const page = await watchedPage(browser, app.origin, { viewport: { width: 390, height: 844 } });
+    /** Visits `path`, waits for `ready` (a locator), checks that nothing sticks out. */
+    const visit = async (path, ready) => {
+      await page.goto(`${app.base}${path}`);
+      await ready().waitFor();
+      await page.waitForLoadState("networkidle");
+      const { scroll, offenders } = await page.evaluate(() => {
+        const width = document.documentElement.clientWidth;
+        const offenders = [];
+        for (const el of document.querySelectorAll("body *")) {
+          // Helpers for screen readers and the skip link are off screen on purpose.
+          if (el.closest(".skip-link, .visually-hidden, thead")) continue;
+          const r = el.getBoundingClientRect();
+          if (r.width === 0 || r.height === 0 || getComputedStyle(el).visibility === "hidden") continue;
+          if (r.right > width + 1 || r.left < -1) {
+            const name = `${el.tagName.toLowerCase()}${el.className ? `.${el.className}` : ""} "${(el.textContent || "").trim().slice(0, 30)}"`;
+            offenders.push(`${name} spans ${Math.round(r.left)}..${Math.round(r.right)} of ${width}`);
+          }
+        }
+        return { scroll: document.documentElement.scrollWidth - window.innerWidth, offenders };
+      });
+      assert.ok(scroll <= 0, `${path}: no horizontal scrolling (${scroll}px wider)`);
+      assert.deepEqual(offenders.slice(0, 5), [], `${path}: nothing cut off`);
       await page.check();
+    };
+    const heading = (name) => () => page.getByRole("heading", { name, exact: true });
+    try {
+      await visit("/", heading("Catalog"));
+      await visit("/products/classic-mug", () => page.getByRole("button", { name: "Add to cart" }));
+      page.expectRefusal("GET", "/products/no-such-thing", 404);
+      page.expectRefusal("GET", "/api/products/no-such-thing", 404);
+      await visit("/products/no-such-thing", heading("Product not found"));
+      page.expectRefusal("GET", "/no/such/page", 404);
+      await visit("/no/such/page", heading("Page not found"));
+      await visit("/register", heading("Create an account"));
+      await visit("/sign-in", heading("Sign in"));
+      await page.getByLabel("Email", { exact: true }).fill(email);
+      await page.getByLabel("Password", { exact: true }).fill(password);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await said(page, "Welcome back");
+      await visit("/cart", () => page.getByRole("button", { name: "Place order" }));
+      await visit("/orders", heading("Your orders"));
+      await visit(`/orders/${order.data.id}`, () => page.getByRole("button", { name: "Cancel order" }));
+      await visit("/account", heading("Your account"));
+      await page.getByRole("button", { name: "Sign out" }).click();
+      await said(page, "You are signed out.");
+      await visit("/sign-in", heading("Sign in"));
+      await page.getByLabel("Email", { exact: true }).fill(ADMIN_EMAIL);
+      await page.getByLabel("Password", { exact: true }).fill(ADMIN_PASSWORD);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await said(page, "Welcome back");
+      await visit("/admin/products", () => page.getByRole("link", { name: "Classic Mug" }));
+      await visit(`/admin/products/${mug.id}`, () => page.getByRole("button", { name: "Save changes" }));
+      await visit("/admin/products/new", heading("New product"));
+      await visit("/admin/orders", () => page.getByRole("button", { name: "Mark paid" }));
+      await visit("/admin/low-stock", heading("Low stock"));
+      await page.shot("phone-admin-orders");
       assertClean(assert, page);
     } finally {
       await page.context().close();

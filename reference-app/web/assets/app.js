@@ -26,6 +26,26 @@ const routes = [
 
 const main = document.getElementById("main");
 
+// At phone width a table becomes one card per row (style.css), each cell preceded by its
+// column's name: the cells learn their names here, whenever rows are added (pages, "load
+// more"). Explicit roles keep the table's meaning for screen readers once its display changes.
+function labelTables() {
+  for (const table of main.querySelectorAll("table")) {
+    const names = [...table.querySelectorAll("thead th")].map((th) => th.textContent.trim());
+    table.setAttribute("role", "table");
+    for (const part of table.querySelectorAll("thead, tbody")) part.setAttribute("role", "rowgroup");
+    for (const th of table.querySelectorAll("thead th")) th.setAttribute("role", "columnheader");
+    for (const row of table.querySelectorAll("tr")) {
+      row.setAttribute("role", "row");
+      [...row.querySelectorAll(":scope > td")].forEach((cell, i) => {
+        cell.setAttribute("role", "cell");
+        if (names[i]) cell.dataset.label = names[i];
+      });
+    }
+  }
+}
+new MutationObserver(labelTables).observe(main, { childList: true, subtree: true });
+
 function currentPath() {
   let p = location.pathname;
   if (ROOT && p.startsWith(ROOT)) p = p.slice(ROOT.length);
