@@ -50,10 +50,7 @@ fn main() -> ExitCode {
     let config = match AppConfig::from_env() {
         Ok(c) => c,
         Err(e) => {
-            #[allow(clippy::print_stderr)] // logging is not set up yet, and must not be needed
-            {
-                eprintln!("reference-app: configuration error: {e}");
-            }
+            report_configuration_error(&e);
             return ExitCode::from(2);
         }
     };
@@ -92,4 +89,26 @@ fn main() -> ExitCode {
     drop(runtime);
     telemetry.shutdown();
     code
+}
+
+/// One line on standard error naming the bad variable, before (and without) the logging it
+/// may have broken: a JSON event like every other line unless `LOG_FORMAT=pretty`.
+fn report_configuration_error(e: &shop_core::config::ConfigError) {
+    let pretty = std::env::var("LOG_FORMAT").is_ok_and(|f| f.trim() == "pretty");
+    let line = if pretty {
+        format!("reference-app: configuration error: {e}")
+    } else {
+        serde_json::json!({
+            "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            "level": "ERROR",
+            "message": "configuration error: the app does not start",
+            "error": e.to_string(),
+            "target": "reference_app",
+        })
+        .to_string()
+    };
+    #[allow(clippy::print_stderr)] // logging is not set up yet, and must not be needed
+    {
+        eprintln!("{line}");
+    }
 }

@@ -89,12 +89,13 @@ pub(crate) fn init(format: LogFormat) -> Telemetry {
             .with_filter(log_filter())
             .boxed(),
     };
-    let (global, traces, provider) = match tracer_provider() {
-        Some(provider) => {
+    let (global, traces, provider, not_exported) = match tracer_provider() {
+        Ok(Some(provider)) => {
             let layer = tracing_opentelemetry::layer().with_tracer(provider.tracer("shop"));
-            (Some(trace_filter()), Some(layer), Some(provider))
+            (Some(trace_filter()), Some(layer), Some(provider), None)
         }
-        None => (None, None, None),
+        Ok(None) => (None, None, None, None),
+        Err(e) => (None, None, None, Some(e)),
     };
     tracing_subscriber::registry()
         .with(tracing_subscriber::filter::filter_fn(|meta| {
@@ -107,6 +108,9 @@ pub(crate) fn init(format: LogFormat) -> Telemetry {
     if provider.is_some() {
         tracing::info!("traces are exported over OTLP");
     }
+    if let Some(e) = not_exported {
+        tracing::warn!(error = %e, "traces are not exported: the OTLP exporter cannot be built");
+    }
     Telemetry {
         traces: provider,
         logs: guard,
@@ -116,7 +120,7 @@ pub(crate) fn init(format: LogFormat) -> Telemetry {
 /// The OTLP trace pipeline, when `OTEL_EXPORTER_OTLP_ENDPOINT` (or the traces-only
 /// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set; the exporter reads the standard `OTEL_*`
 /// variables itself (headers, timeout; `OTEL_SERVICE_NAME`, default `shop`).
-fn tracer_provider() -> Option<SdkTracerProvider> {
+fn tracer_provider() -> Result<Option<SdkTracerProvider>, opentelemetry_otlp::ExporterBuildError> {
     let configured = [
         "OTEL_EXPORTER_OTLP_ENDPOINT",
         "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
@@ -124,21 +128,11 @@ fn tracer_provider() -> Option<SdkTracerProvider> {
     .iter()
     .any(|v| std::env::var(v).is_ok_and(|s| !s.trim().is_empty()));
     if !configured {
-        return None;
+        return Ok(None);
     }
-    let exporter = match opentelemetry_otlp::SpanExporter::builder()
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
         .with_http()
-        .build()
-    {
-        Ok(e) => e,
-        Err(e) => {
-            #[allow(clippy::print_stderr)] // logging is not installed yet
-            {
-                eprintln!("reference-app: traces are not exported: {e}");
-            }
-            return None;
-        }
-    };
+        .build()?;
     let service = std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| "shop".into());
     let provider = SdkTracerProvider::builder()
         .with_batch_exporter(exporter)
@@ -147,7 +141,7 @@ fn tracer_provider() -> Option<SdkTracerProvider> {
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     opentelemetry::global::set_tracer_provider(provider.clone());
     shop_core::trace::set_traceparent_source(current_traceparent);
-    Some(provider)
+    Ok(Some(provider))
 }
 
 /// The W3C `traceparent` of the current span, for events made inside it.

@@ -466,6 +466,15 @@ fn bad_configuration_exits_2_naming_the_variable() {
             "JWT_PUBLIC_KEY_FILE",
         ),
         (&[("LOG_FORMAT", "xml")], "LOG_FORMAT"),
+        (
+            &[("LOG_FORMAT", "pretty"), ("PORT", "x")],
+            "reference-app: configuration error: PORT",
+        ),
+        (
+            &[("PORT", "8080"), ("SHOP_OPS_PORT", "8080")],
+            "SHOP_OPS_PORT",
+        ),
+        (&[("SHOP_OPS_PORT", "metrics")], "SHOP_OPS_PORT"),
         (&[("ROOT_PATH", "shop")], "ROOT_PATH"),
         (&[("ROOT_PATH", "/shop\"><script>")], "ROOT_PATH"),
         (&[("CORS_ORIGINS", "example.com")], "CORS_ORIGINS"),
@@ -532,12 +541,22 @@ fn bad_configuration_exits_2_naming_the_variable() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{env:?}: {stderr}");
         assert!(
-            stderr.contains(variable),
-            "{env:?} names {variable}: {stderr}"
-        );
-        assert!(
             !stderr.contains("panicked") && stderr.lines().count() == 1,
             "{stderr}"
+        );
+        // A JSON event like every other line, unless the logs are pretty.
+        let pretty = env.contains(&("LOG_FORMAT", "pretty"));
+        let error = if pretty {
+            stderr.into_owned()
+        } else {
+            let event: Value = serde_json::from_str(&stderr)
+                .unwrap_or_else(|e| panic!("{env:?}: not JSON ({e}): {stderr}"));
+            assert_eq!(event["level"], "ERROR", "{event}");
+            event["error"].as_str().unwrap().to_owned()
+        };
+        assert!(
+            error.starts_with(variable),
+            "{env:?} names {variable}: {error}"
         );
     }
 }

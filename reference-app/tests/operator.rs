@@ -212,6 +212,15 @@ async fn start_up_failures_name_their_cause_and_what_to_check() {
                 ],
             ),
             (
+                // Whether the server speaks TLS or not, it cannot prove it is 127.0.0.1's
+                // rightful owner to a client that verifies the name.
+                vec![
+                    store.clone(),
+                    ("MYSQL_URL", format!("{url}?ssl-mode=verify_identity")),
+                ],
+                vec!["TLS failed", "ssl-mode"],
+            ),
+            (
                 vec![
                     store.clone(),
                     ("MYSQL_URL", format!("mysql://root@{closed}/shop")),
