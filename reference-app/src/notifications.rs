@@ -23,6 +23,8 @@ pub(crate) fn spawn(
 ) -> JoinHandle<()> {
     // One queue per deployment (named after its exchange), shared by every replica.
     let queue = format!("{}.order-notifications", rabbit.exchange);
+    // Which broker, as configured (password redacted), for the warnings.
+    let broker = rabbit.redacted_url();
     let consumer = EventConsumer::new(
         rabbit,
         ConsumerConfig::new(queue.clone(), vec!["order.placed".into()]),
@@ -32,7 +34,12 @@ pub(crate) fn spawn(
     tokio::spawn(async move {
         while !*stop.borrow() {
             if let Err(e) = consumer.run(confirm_order, stop.clone()).await {
-                warn!(queue = consumer.queue(), error = %e, "consumer lost the broker; reconnecting");
+                warn!(
+                    queue = consumer.queue(),
+                    broker = %broker,
+                    error = %e,
+                    "consumer lost the broker; reconnecting"
+                );
             }
             // A lost connection (or a clean end of the stream): wait a little, unless stopping.
             tokio::select! {

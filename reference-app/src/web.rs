@@ -181,22 +181,25 @@ async fn product_page_status(catalog: &dyn CatalogStore, id_or_slug: &str) -> St
 /// (`GET` accepting `text/html`) outside the API, its assets and its docs becomes the pages'
 /// shell with status `404`, which shows "Page not found"; API clients keep the problem.
 pub(crate) async fn html_for_browsers(root: Arc<str>, req: Request, next: Next) -> Response {
+    // Decided before the request moves on, without allocating: most requests are not
+    // navigations, and most navigations are found.
     let navigation = matches!(*req.method(), Method::GET | Method::HEAD)
         && req
             .headers()
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|accept| accept.contains("text/html"));
-    let path = req.uri().path();
-    let machine = ["/api/", "/assets/", "/docs/", "/.well-known/"]
-        .iter()
-        .any(|prefix| path.starts_with(&format!("{root}{prefix}")));
+            .is_some_and(|accept| accept.contains("text/html"))
+        && !req.uri().path().strip_prefix(&*root).is_some_and(|rest| {
+            ["/api/", "/assets/", "/docs/", "/.well-known/"]
+                .iter()
+                .any(|machine| rest.starts_with(machine))
+        });
     let res = next.run(req).await;
     let problem = res
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|t| t.as_bytes().starts_with(b"application/problem+json"));
-    if navigation && !machine && res.status() == StatusCode::NOT_FOUND && problem {
+    if navigation && res.status() == StatusCode::NOT_FOUND && problem {
         return page(shell(&root), StatusCode::NOT_FOUND).await;
     }
     res

@@ -498,3 +498,34 @@ async fn logs_hold_no_customer_data_at_any_level() {
     }
     support::broker::delete_deployment(&plumbing, &exchange).await;
 }
+
+/// A broker that cannot be reached does not stop the shop (the outbox keeps the events), and
+/// the relay's and the consumer's warnings say which broker, without its password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_broker_is_named_in_the_warnings() {
+    let closed = free_port();
+    let app = start(&[(
+        "RABBITMQ_URL",
+        format!("amqp://shop:broker-secret@127.0.0.1:{closed}/%2f"),
+    )]);
+    let named = format!("amqp://shop:<redacted>@127.0.0.1:{closed}");
+    let said = |logs: &[Value], target: &str| {
+        logs.iter().any(|l| {
+            l["level"] == "WARN"
+                && l["target"] == target
+                && l.to_string().contains(&named)
+                && l.to_string().contains("Connection refused")
+        })
+    };
+    let logs = app.logs_until(|logs| {
+        said(logs, "shop_events::relay") && said(logs, "reference_app::notifications")
+    });
+    assert!(said(&logs, "shop_events::relay"), "{logs:#?}");
+    assert!(said(&logs, "reference_app::notifications"), "{logs:#?}");
+    for line in &logs {
+        assert!(!line.to_string().contains("broker-secret"), "{line}");
+    }
+    let http = reqwest::Client::new();
+    wait_ready(&http, &app.base).await;
+    terminate(app);
+}

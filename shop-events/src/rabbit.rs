@@ -50,6 +50,12 @@ impl Default for RabbitConfig {
 }
 
 impl RabbitConfig {
+    /// The broker's URL with its password replaced, for logs and error messages.
+    #[must_use]
+    pub fn redacted_url(&self) -> String {
+        redact_url(self.url.expose_secret())
+    }
+
     /// Reads the variables in the table above.
     ///
     /// # Errors
@@ -230,7 +236,12 @@ impl EventPublisher for RabbitPublisher {
             .is_none_or(|(conn, ch)| !conn.status().connected() || !ch.status().connected());
         if stale {
             *state = None;
-            *state = Some(self.open().await.map_err(|e| unavailable(&e))?);
+            // Which broker, as configured (password redacted): "connection refused" alone
+            // does not say where to look.
+            *state = Some(self.open().await.map_err(|e| {
+                let broker = self.config.redacted_url();
+                PublishError::Unavailable(format!("cannot use the broker at {broker}: {e}"))
+            })?);
         }
         let Some((_, channel)) = state.as_ref() else {
             return Err(PublishError::Unavailable("no channel".into()));
