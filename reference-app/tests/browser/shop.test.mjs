@@ -27,6 +27,14 @@ async function said(page, text) {
   await page.locator("#status").getByText(text).waitFor();
 }
 
+/** Signs in on the sign-in page the browser shows. */
+async function signIn(page, email, password) {
+  await page.getByLabel("Email", { exact: true }).fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await said(page, "Welcome back");
+}
+
 /** The shopper's whole story; `shots` names screenshots (or skips them). */
 async function shopperStory(app, page, { shots = false } = {}) {
   const email = `shopper-${Date.now()}-${Math.random().toString(16).slice(2)}@example.com`;
@@ -220,10 +228,7 @@ describe("storefront", () => {
       await visit("/no/such/page", heading("Page not found"));
       await visit("/register", heading("Create an account"));
       await visit("/sign-in", heading("Sign in"));
-      await page.getByLabel("Email", { exact: true }).fill(email);
-      await page.getByLabel("Password", { exact: true }).fill(password);
-      await page.getByRole("button", { name: "Sign in" }).click();
-      await said(page, "Welcome back");
+      await signIn(page, email, password);
       await visit("/cart", () => page.getByRole("button", { name: "Place order" }));
       await visit("/orders", heading("Your orders"));
       await visit(`/orders/${order.data.id}`, () => page.getByRole("button", { name: "Cancel order" }));
@@ -231,10 +236,7 @@ describe("storefront", () => {
       await page.getByRole("button", { name: "Sign out" }).click();
       await said(page, "You are signed out.");
       await visit("/sign-in", heading("Sign in"));
-      await page.getByLabel("Email", { exact: true }).fill(ADMIN_EMAIL);
-      await page.getByLabel("Password", { exact: true }).fill(ADMIN_PASSWORD);
-      await page.getByRole("button", { name: "Sign in" }).click();
-      await said(page, "Welcome back");
+      await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
       await visit("/admin/products", () => page.getByRole("link", { name: "Classic Mug" }));
       await visit(`/admin/products/${mug.id}`, () => page.getByRole("button", { name: "Save changes" }));
       await visit("/admin/products/new", heading("New product"));
@@ -264,10 +266,7 @@ describe("admin console", () => {
     const page = await watchedPage(browser, app.origin);
     try {
       await page.goto(`${app.base}/sign-in`);
-      await page.getByLabel("Email", { exact: true }).fill(ADMIN_EMAIL);
-      await page.getByLabel("Password", { exact: true }).fill(ADMIN_PASSWORD);
-      await page.getByRole("button", { name: "Sign in" }).click();
-      await said(page, "Welcome back");
+      await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
       await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Admin" }).click();
       await page.getByRole("heading", { name: "Products" }).waitFor();
       await page.check();
