@@ -22,7 +22,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use shop_core::{CatalogStore, ProductId, Slug};
+use shop_core::CatalogStore;
 use utoipa_swagger_ui::Config;
 
 /// One file of `web/assets/`, compiled into the binary.
@@ -83,7 +83,7 @@ const PAGE_ROUTES: &[&str] = &[
 ];
 
 /// The HTML shell with the root path filled in.
-fn shell(root: &str) -> Arc<str> {
+pub(crate) fn shell(root: &str) -> Arc<str> {
     // The catalog is `/shop` under a root path (what the server answers without a redirect).
     let home = if root.is_empty() { "/" } else { root };
     SHELL
@@ -94,8 +94,7 @@ fn shell(root: &str) -> Arc<str> {
 
 /// The pages under `root` (the app's root path, `""` for none); product pages look their
 /// product up in `catalog` for their status.
-pub(crate) fn pages(root: &str, catalog: Arc<dyn CatalogStore>) -> Router {
-    let shell = shell(root);
+pub(crate) fn pages(root: &str, shell: &Arc<str>, catalog: Arc<dyn CatalogStore>) -> Router {
     let mut router = Router::new();
     for path in PAGE_ROUTES {
         let shell = shell.clone();
@@ -163,14 +162,7 @@ async fn page(shell: Arc<str>, status: StatusCode) -> Response {
 /// product that does not exist or is not for sale (the page then says so), `503` when the
 /// catalog cannot answer.
 async fn product_page_status(catalog: &dyn CatalogStore, id_or_slug: &str) -> StatusCode {
-    let found = match id_or_slug.parse::<ProductId>() {
-        Ok(id) => catalog.get_product(id).await,
-        Err(_) => match Slug::parse(id_or_slug) {
-            Ok(slug) => catalog.get_product_by_slug(&slug).await,
-            Err(_) => Ok(None),
-        },
-    };
-    match found {
+    match catalog.find_product(id_or_slug).await {
         Ok(Some(product)) if product.active => StatusCode::OK,
         Ok(_) => StatusCode::NOT_FOUND,
         Err(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -180,7 +172,12 @@ async fn product_page_status(catalog: &dyn CatalogStore, id_or_slug: &str) -> St
 /// Middleware around the whole app: a `404` problem document for a browser's navigation
 /// (`GET` accepting `text/html`) outside the API, its assets and its docs becomes the pages'
 /// shell with status `404`, which shows "Page not found"; API clients keep the problem.
-pub(crate) async fn html_for_browsers(root: Arc<str>, req: Request, next: Next) -> Response {
+pub(crate) async fn html_for_browsers(
+    root: Arc<str>,
+    shell: Arc<str>,
+    req: Request,
+    next: Next,
+) -> Response {
     // Decided before the request moves on, without allocating: most requests are not
     // navigations, and most navigations are found.
     let navigation = matches!(*req.method(), Method::GET | Method::HEAD)
@@ -200,7 +197,7 @@ pub(crate) async fn html_for_browsers(root: Arc<str>, req: Request, next: Next) 
         .get(header::CONTENT_TYPE)
         .is_some_and(|t| t.as_bytes().starts_with(b"application/problem+json"));
     if navigation && res.status() == StatusCode::NOT_FOUND && problem {
-        return page(shell(&root), StatusCode::NOT_FOUND).await;
+        return page(shell, StatusCode::NOT_FOUND).await;
     }
     res
 }

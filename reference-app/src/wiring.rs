@@ -267,9 +267,11 @@ pub(crate) async fn run(config: AppConfig) -> Result<(), Failure> {
         },
     ));
     let root: Arc<str> = config.http.root_path.trim_end_matches('/').into();
-    let pages = crate::web::pages(&root, commerce.clone());
+    // The pages' shell, made once: the pages and the browsers' 404 serve it.
+    let shell = crate::web::shell(&root);
+    let pages = crate::web::pages(&root, &shell, commerce.clone());
     let app = router_with(state, &config.http, pages).layer(axum::middleware::from_fn(
-        move |req, next| crate::web::html_for_browsers(root.clone(), req, next),
+        move |req, next| crate::web::html_for_browsers(root.clone(), shell.clone(), req, next),
     ));
     let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
     let delay = config.shutdown_delay;

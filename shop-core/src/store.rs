@@ -38,6 +38,18 @@ pub trait CatalogStore: Send + Sync {
     /// One product by slug.
     async fn get_product_by_slug(&self, slug: &Slug) -> Result<Option<Product>>;
 
+    /// One product by what a URL names it with: its ID, else its slug (`None` for text that is
+    /// neither). Adapters need not implement it.
+    async fn find_product(&self, id_or_slug: &str) -> Result<Option<Product>> {
+        match ProductId::parse(id_or_slug) {
+            Ok(id) => self.get_product(id).await,
+            Err(_) => match Slug::parse(id_or_slug) {
+                Ok(slug) => self.get_product_by_slug(&slug).await,
+                Err(_) => Ok(None),
+            },
+        }
+    }
+
     /// The products among `ids` that exist, in any order.
     async fn get_products(&self, ids: &[ProductId]) -> Result<Vec<Product>>;
 

@@ -8,7 +8,7 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use shop_core::{
     FieldError, NewProduct, Product, ProductCursor, ProductId, ProductInput, ProductPatch,
-    ProductPatchInput, ProductQuery, ProductSort, SearchText, Slug,
+    ProductPatchInput, ProductQuery, ProductSort, SearchText,
 };
 use utoipa::{IntoParams, ToSchema};
 
@@ -137,14 +137,10 @@ pub(crate) async fn get(
     caller: Caller,
     ApiPath(key): ApiPath<String>,
 ) -> Result<Json<Product>, ApiError> {
-    let found = match ProductId::parse(&key) {
-        Ok(id) => state.commerce.get_product(id).await?,
-        Err(_) => match Slug::parse(&key) {
-            Ok(slug) => state.commerce.get_product_by_slug(&slug).await?,
-            Err(_) => None,
-        },
-    };
-    found
+    state
+        .commerce
+        .find_product(&key)
+        .await?
         .filter(|p| p.active || caller.is_admin())
         .map(Json)
         .ok_or_else(|| ApiError::not_found("product"))
